@@ -1,0 +1,41 @@
+"""viamlite: a Viam-compatible machine runtime in pure Python.
+
+The package facade stays light: names below are imported on first use, so the CLI
+and the REPL start fast on a single-board computer.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "hookimpl": "viamlite.hookspecs",
+    "Machine": "viamlite.machine",
+    "API": "viamlite.names",
+    "Model": "viamlite.names",
+    "ResourceName": "viamlite.names",
+    "Resource": "viamlite.resource",
+    "ViamliteError": "viamlite.errors",
+    "ConfigError": "viamlite.errors",
+    "ResourceNotFoundError": "viamlite.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.errors import ConfigError, ResourceNotFoundError, ViamliteError
+    from viamlite.hookspecs import hookimpl
+    from viamlite.machine import Machine
+    from viamlite.names import API, Model, ResourceName
+    from viamlite.resource import Resource
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'viamlite' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

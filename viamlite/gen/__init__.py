@@ -1,0 +1,22 @@
+"""Generated protobuf modules (``tools/genproto.py``) and the private pool they live in.
+
+viamlite's messages are registered in :data:`POOL`, not in protobuf's default pool, so a
+process may also import another package that defines the same Viam messages.
+"""
+from __future__ import annotations
+
+from google.protobuf import descriptor_pb2, descriptor_pool
+from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
+
+POOL = descriptor_pool.DescriptorPool()
+
+
+def add_file_of(module: object) -> None:
+    """Copy a file already loaded in the default pool (``module.DESCRIPTOR``) into POOL."""
+    proto = descriptor_pb2.FileDescriptorProto()
+    module.DESCRIPTOR.CopyToProto(proto)  # type: ignore[attr-defined]
+    POOL.Add(proto)
+
+
+for _wkt in (descriptor_pb2, struct_pb2, timestamp_pb2, duration_pb2):
+    add_file_of(_wkt)
