@@ -20,3 +20,13 @@ def add_file_of(module: object) -> None:
 
 for _wkt in (descriptor_pb2, struct_pb2, timestamp_pb2, duration_pb2):
     add_file_of(_wkt)
+
+
+def struct_pb2_of_pool() -> tuple[type, type, type]:
+    """The Struct, Value and ListValue classes of POOL (not of the default pool)."""
+    from google.protobuf import message_factory
+
+    return tuple(  # type: ignore[return-value]
+        message_factory.GetMessageClass(POOL.FindMessageTypeByName(f"google.protobuf.{n}"))
+        for n in ("Struct", "Value", "ListValue")
+    )

@@ -1,0 +1,1 @@
+"""viamlite's bundled plugins, installed as the ``viamlite_plugins`` package."""

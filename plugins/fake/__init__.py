@@ -1,0 +1,322 @@
+"""The bundled ``fake`` plugin: model ``rdk:builtin:fake`` (short form ``fake``) of every component API.
+
+Each fake lives in the module named for its API (``viamlite_plugins.fake.servo`` holds
+``FakeServo``) and is imported only when a machine validates or builds one, so importing
+this package costs little. Every fake:
+
+* behaves plausibly and is thread-safe (one lock per fake);
+* records what it was asked to do (:class:`viamlite.recording.Recorder`), so tests can
+  ``assert_events(...)``; reads are not recorded, commands are;
+* applies a changed config in place (``reconfigure``) and reports its state in
+  ``get_status()``;
+* raises :class:`~viamlite.errors.ResourceClosedError` from every method once closed
+  (``get_status`` and the recorded events stay readable).
+
+A fake can also be built directly, without a machine: ``FakeServo("servo1",
+{"max_angle_deg": 90})``. Attributes each fake accepts are listed in its class docstring.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from viamlite.errors import CancelledError, ConfigError, InvalidArgumentError
+from viamlite.hookspecs import hookimpl
+from viamlite.names import API, Model
+from viamlite.recording import Recorder
+from viamlite.resource import Resource
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.config import ResourceConfig
+    from viamlite.names import ResourceName
+    from viamlite.registry import ModelRegistry
+
+MODEL = Model.parse("rdk:builtin:fake")
+
+#: API subtype -> class name of its fake, in the module of the same name as the subtype.
+FAKES: dict[str, str] = {
+    "base": "FakeBase",
+    "board": "FakeBoard",
+    "button": "FakeButton",
+    "encoder": "FakeEncoder",
+    "generic": "FakeGeneric",
+    "gripper": "FakeGripper",
+    "motor": "FakeMotor",
+    "movement_sensor": "FakeMovementSensor",
+    "power_sensor": "FakePowerSensor",
+    "sensor": "FakeSensor",
+    "servo": "FakeServo",
+    "switch": "FakeSwitch",
+}
+
+#: Longest single wait of a blocking move (go_for, move_straight, spin), in seconds:
+#: a stop or a cancel ends the move within about this long.
+STEP_S = 0.01
+
+
+def fake_class(subtype: str) -> type["FakeResource"]:
+    """The fake class of API ``subtype`` (``"servo"`` -> ``FakeServo``), importing its module."""
+    module = importlib.import_module(f"{__name__}.{subtype}")
+    return getattr(module, FAKES[subtype])
+
+
+def _factory(subtype: str) -> Callable[..., Resource]:
+    def build(config: "ResourceConfig", dependencies: Mapping["ResourceName", Resource]) -> Resource:
+        return fake_class(subtype).from_config(config, dependencies)
+
+    build.__qualname__ = build.__name__ = f"build_fake_{subtype}"
+    return build
+
+
+def _validator(subtype: str) -> Callable[["ResourceConfig"], list[str]]:
+    def validate(config: "ResourceConfig") -> list[str]:
+        return fake_class(subtype).validate_config(config)
+
+    validate.__qualname__ = validate.__name__ = f"validate_fake_{subtype}"
+    return validate
+
+
+@hookimpl
+def viamlite_register_models(registry: "ModelRegistry") -> None:
+    """Register ``rdk:builtin:fake`` for each of the component APIs in :data:`FAKES`."""
+    for subtype in FAKES:
+        registry.register(API.component(subtype), MODEL, _factory(subtype), validate=_validator(subtype),
+                          source=f"{__name__}.{subtype}")
+
+
+# -- attributes ----------------------------------------------------------------------
+
+
+def _plain_error(problem: str, *, attribute: str = "", fix: str = "") -> ConfigError:
+    return ConfigError(problem, path=f"attributes.{attribute}" if attribute else "attributes", fix=fix)
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable copy of a (frozen) config value: dicts and lists all the way down."""
+    if isinstance(value, Mapping):
+        return {str(k): thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
+class Attributes:
+    """Typed reads of a resource's attributes; a bad value raises a ConfigError naming it.
+
+    Built from a config (:meth:`of`, errors carry the config's JSON path) or from a plain
+    mapping when a fake is constructed directly.
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None = None,
+                 error: Callable[..., ConfigError] = _plain_error) -> None:
+        self.values: Mapping[str, Any] = values or {}
+        self.error = error
+
+    @classmethod
+    def of(cls, config: "ResourceConfig") -> "Attributes":
+        return cls(config.attributes, config.error)
+
+    def __contains__(self, key: str) -> bool:
+        return self.values.get(key) is not None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+    def fail(self, key: str, problem: str, fix: str) -> ConfigError:
+        return self.error(problem, attribute=key, fix=fix)
+
+    def number(self, key: str, default: float | None, *, minimum: float | None = None,
+               maximum: float | None = None, above: float | None = None, integer: bool = False) -> Any:
+        """A number (an int when ``integer``), within ``[minimum, maximum]`` and ``> above``."""
+        value = self.values.get(key)
+        if value is None:
+            return default
+        bounds = []
+        if minimum is not None:
+            bounds.append(f">= {minimum:g}")
+        if above is not None:
+            bounds.append(f"> {above:g}")
+        if maximum is not None:
+            bounds.append(f"<= {maximum:g}")
+        kind = "a whole number" if integer else "a number"
+        fix = f"set {key} to {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(key, f"{key} must be {kind}, got {value!r}", fix)
+        if integer:
+            if value != int(value):
+                raise self.fail(key, f"{key} must be a whole number, got {value!r}", fix)
+            value = int(value)
+        if ((minimum is not None and value < minimum) or (maximum is not None and value > maximum)
+                or (above is not None and value <= above)):
+            raise self.fail(key, f"{key} {value!r} is out of range", fix)
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(key, f"{key} must be true or false, got {value!r}", f"write \"{key}\": true or false")
+        return value
+
+    def string(self, key: str, default: str | None = None) -> str | None:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, f"{key} must be a non-empty string, got {value!r}", f"set {key} to a name")
+        return value
+
+    def mapping(self, key: str, default: Mapping[str, Any] | None = None, *, example: str = "{}") -> Mapping[str, Any] | None:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"{key} must be an object, got {type(value).__name__}", f"write \"{key}\": {example}")
+        return value
+
+    def sequence(self, key: str, *, example: str = "[]") -> Sequence[Any]:
+        value = self.values.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise self.fail(key, f"{key} must be a list, got {type(value).__name__}", f"write \"{key}\": {example}")
+        return value
+
+    def vector(self, key: str, default: Any) -> Any:
+        """A ``{"x": .., "y": .., "z": ..}`` object as a :class:`~viamlite.spatial.Vector3`."""
+        from viamlite.spatial import Vector3
+
+        obj = self.mapping(key, example='{"x": 0, "y": 0, "z": 0}')
+        if obj is None:
+            return default
+        sub = Attributes(obj, lambda problem, attribute="", fix="": self.error(problem, attribute=f"{key}.{attribute}", fix=fix))
+        return Vector3(*(float(sub.number(axis, 0.0)) for axis in ("x", "y", "z")))
+
+
+# -- argument checks -----------------------------------------------------------------
+
+
+def finite(value: Any, what: str) -> float:
+    """``value`` as a float; InvalidArgumentError unless it is a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidArgumentError(f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def in_range(value: Any, low: float, high: float, what: str) -> float:
+    """``value`` as a float; InvalidArgumentError naming the range when outside ``[low, high]``."""
+    number = finite(value, what)
+    if not low <= number <= high:
+        raise InvalidArgumentError(f"{what} {value!r} is out of range; use {low:g} to {high:g}")
+    return number
+
+
+# -- the shared base -----------------------------------------------------------------
+
+
+class FakeResource(Recorder):
+    """What every fake shares: a lock, recording, attributes applied at build and on reconfigure.
+
+    A subclass (which also subclasses its component interface) implements
+    :meth:`_configure`, which reads every attribute first and changes the fake's state
+    only once all of them are valid, so a bad reconfigure leaves the fake as it was.
+    """
+
+    name: str
+
+    def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None,
+                 dependencies: Mapping["ResourceName", Resource] | None = None) -> None:
+        Recorder.__init__(self)
+        Resource.__init__(self, name)  # type: ignore[arg-type]
+        self._lock = threading.RLock()
+        self._run = 0  # bumped by every new command, so a blocking move sees it was superseded
+        attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
+        self._configure(attrs, dependencies or {})
+
+    # -- config ------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: "ResourceConfig", dependencies: Mapping["ResourceName", Resource]) -> "FakeResource":
+        return cls(config.name, Attributes.of(config), dependencies)
+
+    @classmethod
+    def validate_config(cls, config: "ResourceConfig") -> list[str]:
+        """Check the attributes; return the names of implicit dependencies."""
+        return cls.implicit_dependencies(Attributes.of(config))
+
+    @classmethod
+    def implicit_dependencies(cls, attrs: Attributes) -> list[str]:
+        """Check ``attrs`` (raising ConfigError) and return implicit dependency names."""
+        return []
+
+    def _configure(self, attrs: Attributes, dependencies: Mapping["ResourceName", Resource]) -> None:
+        """Validate ``attrs`` and apply them; raise ConfigError before changing anything."""
+
+    def reconfigure(self, config: "ResourceConfig", dependencies: Mapping["ResourceName", Resource]) -> None:
+        """Apply the new attributes in place (every fake can)."""
+        self._check_open()  # type: ignore[attr-defined]
+        self._configure(Attributes.of(config), dependencies)
+        self.record("reconfigure", attributes=thaw(config.attributes))
+
+    # -- recording ---------------------------------------------------------------
+    def _record(self, method: str, extra: Mapping[str, Any] | None = None, **args: Any) -> None:
+        """Record ``method`` with ``args``, and ``extra`` when the caller sent one."""
+        if extra:
+            args["extra"] = dict(extra)
+        self.record(method, **args)
+
+    # -- blocking moves ----------------------------------------------------------
+    def _time_left(self, now: float) -> float:
+        """Seconds until the current move ends (settling the state when it has); locked."""
+        return 0.0
+
+    def _halt(self) -> None:
+        """Stop at once where the fake is now; locked."""
+
+    def _follow(self, run: int) -> None:
+        """Block until move ``run`` ends, is superseded (stop, a new command) or is cancelled.
+
+        Waits with :func:`viamlite.operations.sleep` in steps of at most :data:`STEP_S`;
+        on cancellation (or any exception, such as Ctrl-C at the REPL) the fake is
+        stopped and the exception re-raised. A close ends the wait with ResourceClosedError.
+        """
+        import time
+
+        from viamlite import operations
+
+        try:
+            while True:
+                with self._lock:
+                    self._check_open()  # type: ignore[attr-defined]
+                    if self._run != run:
+                        return
+                    left = self._time_left(time.monotonic())
+                if left <= 0:
+                    return
+                operations.sleep(min(STEP_S, left))
+        except BaseException as exc:
+            with self._lock:
+                if self._run == run:
+                    self._halt()
+                    self._new_run()
+            if isinstance(exc, CancelledError):
+                self.record("cancelled")
+            raise
+
+    def _new_run(self) -> int:
+        """Supersede any blocking move in progress; the returned id names the new one. Locked."""
+        self._run += 1
+        return self._run
+
+    def _on_close(self) -> None:
+        with self._lock:
+            self._halt()
+            self._new_run()
+
+    def _unknown_command(self, command: Mapping[str, Any], supported: str) -> InvalidArgumentError:
+        keys = ", ".join(sorted(map(str, command))) or "(empty)"
+        return InvalidArgumentError(f"unknown command {keys}; this fake supports: {supported}")

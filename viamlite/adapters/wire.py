@@ -1,0 +1,100 @@
+"""Conversions between protobuf messages and viamlite's Python values."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import json_format
+
+from viamlite.errors import InvalidArgumentError
+from viamlite.gen import common_pb2, struct_pb2_of_pool
+from viamlite.spatial import OrientationVector, Pose, Vector3
+
+Struct, Value, ListValue = struct_pb2_of_pool()
+
+
+def struct_to_dict(struct: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(struct)
+
+
+def dict_to_struct(obj: Mapping[str, Any], out: Any = None) -> Any:
+    struct = Struct() if out is None else out
+    try:
+        struct.update(_plain(obj))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"result cannot be sent as a JSON-like struct: {exc}") from None
+    return struct
+
+
+def extra_of(request: Any) -> dict[str, Any] | None:
+    """The request's ``extra`` field as a dict, or None when it is empty."""
+    return json_format.MessageToDict(request.extra) if request.HasField("extra") else None
+
+
+def vector_to_proto(v: Vector3) -> Any:
+    return common_pb2.Vector3(x=v.x, y=v.y, z=v.z)
+
+
+def vector_from_proto(msg: Any) -> Vector3:
+    return Vector3(msg.x, msg.y, msg.z)
+
+
+def orientation_to_proto(ov: OrientationVector) -> Any:
+    return common_pb2.Orientation(o_x=ov.o_x, o_y=ov.o_y, o_z=ov.o_z, theta=ov.theta_deg)
+
+
+def pose_to_proto(pose: Pose) -> Any:
+    x, y, z, ox, oy, oz, th = pose.to_viam()
+    return common_pb2.Pose(x=x, y=y, z=z, o_x=ox, o_y=oy, o_z=oz, theta=th)
+
+
+def pose_from_proto(msg: Any) -> Pose:
+    return Pose.from_viam(msg.x, msg.y, msg.z, msg.o_x, msg.o_y, msg.o_z, msg.theta)
+
+
+def geometry_to_proto(geometry: Any) -> Any:
+    msg = common_pb2.Geometry(center=pose_to_proto(geometry.center), label=geometry.label)
+    if geometry.kind == "box":
+        msg.box.dims_mm.CopyFrom(vector_to_proto(geometry.dims_mm))
+    elif geometry.kind == "sphere":
+        msg.sphere.radius_mm = geometry.radius_mm
+    elif geometry.kind == "capsule":
+        msg.capsule.radius_mm = geometry.radius_mm
+        msg.capsule.length_mm = geometry.length_mm
+    return msg
+
+
+def _plain(obj: Any) -> Any:
+    """Turn readings into JSON-like values, encoding spatial types as the Viam SDKs do."""
+    if isinstance(obj, Vector3):
+        return {"x": obj.x, "y": obj.y, "z": obj.z, "_type": "vector3"}
+    if isinstance(obj, OrientationVector):
+        return {"ox": obj.o_x, "oy": obj.o_y, "oz": obj.o_z, "theta": obj.theta_deg, "_type": "orientation_vector_degrees"}
+    if hasattr(obj, "latitude") and hasattr(obj, "longitude"):
+        return {"lat": obj.latitude, "lng": obj.longitude, "_type": "geopoint"}
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (bytes, bytearray)):
+        return obj.decode("utf-8", "replace")
+    return obj
+
+
+def readings_to_proto(readings: Mapping[str, Any], out: Any) -> None:
+    """Fill a ``map<string, Value>`` field with readings."""
+    if not isinstance(readings, Mapping):
+        raise TypeError(f"readings must be a dict, got {type(readings).__name__}")
+    for key, value in _plain(readings).items():
+        out[key].CopyFrom(_value(value))
+
+
+def _value(obj: Any) -> Any:
+    wrapper = Struct()
+    wrapper.update({"v": obj})
+    return wrapper.fields["v"]
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidArgumentError(message)

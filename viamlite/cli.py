@@ -1,0 +1,41 @@
+"""The ``viamlite`` command. Subcommands come from plugins (built-ins are a plugin too)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser(plugin_manager: object | None = None) -> argparse.ArgumentParser:
+    from viamlite import __version__
+    from viamlite.plugins import build_plugin_manager
+
+    pm = plugin_manager or build_plugin_manager()
+    parser = argparse.ArgumentParser(prog="viamlite", description="A Viam-compatible machine runtime in pure Python.")
+    parser.add_argument("--debug", action="store_true", help="debug logging, and tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"viamlite {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    pm.hook.viamlite_register_commands(subparsers=subparsers)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"viamlite {args.command}: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

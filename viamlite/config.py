@@ -1,0 +1,358 @@
+"""The machine config: viam-server's JSON format, parsed and validated.
+
+Every error is a :class:`~viamlite.errors.ConfigError` naming the JSON path of the field,
+what was wrong and the fix. Keys viamlite does not use (``packages``, ``modules``,
+``agent``, ...) are kept in ``MachineConfig.raw`` and otherwise ignored, so a config written
+for viam-server loads unchanged.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from viamlite.errors import ConfigError
+from viamlite.names import API, Model, ResourceName
+
+DEFAULT_BIND = "localhost:8080"
+DEFAULT_HEARTBEAT_WINDOW = 2.0
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: Any, path: str) -> float:
+    """Parse a Go-style duration (``"1.5s"``, ``"100ms"``, ``"1m30s"``) into seconds."""
+    if not isinstance(text, str) or not text:
+        raise ConfigError(f"expected a duration string, got {text!r}", path=path,
+                          fix='write a duration such as "2s", "500ms" or "1m30s"')
+    pos, total = 0, 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or text == "0":
+        if text == "0":
+            return 0.0
+        raise ConfigError(f"{text!r} is not a duration", path=path,
+                          fix='write a number with a unit (ns, us, ms, s, m, h), such as "2s" or "1m30s"')
+    return total
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], path: str, what: str, fix: str) -> Any:
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise ConfigError(f"expected {what}, got a boolean", path=path, fix=fix)
+    if not isinstance(value, kind):
+        shown = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        raise ConfigError(f"expected {what}, got {shown}", path=path, fix=fix)
+    return value
+
+
+def _number(obj: Mapping[str, Any], key: str, path: str, default: float = 0.0) -> float:
+    value = obj.get(key, default)
+    return float(_expect(value, (int, float), f"{path}.{key}", "a number", f"set {key} to a number"))
+
+
+@dataclass(frozen=True)
+class FrameConfig:
+    """A resource's ``frame`` block: where it sits relative to its parent frame."""
+
+    parent: str = "world"
+    translation: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    orientation: Mapping[str, Any] | None = None
+    geometry: Mapping[str, Any] | None = None
+
+    @classmethod
+    def parse(cls, obj: Any, path: str) -> "FrameConfig":
+        _expect(obj, dict, path, "an object", 'write "frame": {"parent": "world", "translation": {"x": 0, "y": 0, "z": 0}}')
+        parent = obj.get("parent", "world")
+        _expect(parent, str, f"{path}.parent", "a frame name", 'set "parent" to "world" or another frame\'s name')
+        tr = obj.get("translation", {}) or {}
+        _expect(tr, dict, f"{path}.translation", "an object", 'write "translation": {"x": 0, "y": 0, "z": 0} (millimetres)')
+        translation = tuple(_number(tr, k, f"{path}.translation") for k in ("x", "y", "z"))
+        orientation = obj.get("orientation")
+        if orientation is not None:
+            from viamlite import spatial
+
+            try:
+                spatial.parse_orientation(orientation)
+            except ValueError as exc:
+                raise ConfigError(str(exc), path=f"{path}.orientation",
+                                  fix='write {"type": "ov_degrees", "value": {"x": 0, "y": 0, "z": 1, "th": 0}}') from None
+        geometry = obj.get("geometry")
+        if geometry is not None:
+            _check_geometry(geometry, f"{path}.geometry")
+        return cls(parent or "world", translation, orientation, geometry)  # type: ignore[arg-type]
+
+
+def _check_geometry(obj: Any, path: str) -> None:
+    _expect(obj, dict, path, "an object", 'write {"type": "box", "x": 10, "y": 10, "z": 10}')
+    kind = obj.get("type", "")
+    needs = {"box": ("x", "y", "z"), "sphere": ("r",), "capsule": ("r", "l")}
+    if kind not in needs:
+        raise ConfigError(f"unknown geometry type {kind!r}", path=f"{path}.type",
+                          fix="use one of: box (x, y, z), sphere (r), capsule (r, l), sizes in millimetres")
+    for key in needs[kind]:
+        _number(obj, key, path)
+
+
+@dataclass(frozen=True)
+class ResourceConfig:
+    """One entry of ``components`` or ``services``."""
+
+    name: str
+    api: API
+    model: Model
+    attributes: Mapping[str, Any]
+    depends_on: tuple[str, ...]
+    frame: FrameConfig | None
+    path: str  # JSON path, for error messages
+    raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
+
+    @property
+    def resource_name(self) -> ResourceName:
+        return ResourceName(self.api, self.name)
+
+    def error(self, problem: str, *, attribute: str = "", fix: str = "") -> ConfigError:
+        """A ConfigError pointing at this resource (or one of its attributes)."""
+        path = f"{self.path}.attributes.{attribute}" if attribute else self.path
+        return ConfigError(problem, path=path, fix=fix)
+
+    def same_build(self, other: "ResourceConfig") -> bool:
+        """True when nothing that the resource sees changed."""
+        return (self.api, self.model, self.attributes, self.depends_on, self.frame) == (
+            other.api, other.model, other.attributes, other.depends_on, other.frame)
+
+    @classmethod
+    def parse(cls, obj: Any, path: str, kind: str) -> "ResourceConfig":
+        example = ('{"name": "servo1", "api": "rdk:component:servo", "model": "rdk:builtin:fake"}'
+                   if kind == "component" else '{"name": "svc1", "api": "rdk:service:generic", "model": "fake"}')
+        _expect(obj, dict, path, f"a {kind} object", f"write each {kind} as {example}")
+        name = obj.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{kind} has no name", path=f"{path}.name", fix=f"give it a name, as in {example}")
+        if not _NAME.match(name):
+            raise ConfigError(f"name {name!r} has characters that are not allowed", path=f"{path}.name",
+                              fix="use letters, digits, '-' and '_', starting with a letter or digit")
+        api = cls._parse_api(obj, path, kind, example)
+        model_text = obj.get("model")
+        if not isinstance(model_text, str) or not model_text:
+            raise ConfigError(f"{kind} {name!r} has no model", path=f"{path}.model",
+                              fix='set "model", such as "rdk:builtin:fake" or its short form "fake"')
+        try:
+            model = Model.parse(model_text)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=f"{path}.model", fix='write a triplet such as "rdk:builtin:fake"') from None
+        attributes = obj.get("attributes") or {}
+        _expect(attributes, dict, f"{path}.attributes", "an object", 'write "attributes": {} or an object of settings')
+        depends_on = obj.get("depends_on") or []
+        _expect(depends_on, list, f"{path}.depends_on", "a list of resource names", 'write "depends_on": ["motor1"]')
+        for i, dep in enumerate(depends_on):
+            _expect(dep, str, f"{path}.depends_on[{i}]", "a resource name", "list resource names as strings")
+        frame = FrameConfig.parse(obj["frame"], f"{path}.frame") if obj.get("frame") is not None else None
+        return cls(name, api, model, _freeze(attributes), tuple(depends_on), frame, path, obj)
+
+    @staticmethod
+    def _parse_api(obj: Mapping[str, Any], path: str, kind: str, example: str) -> API:
+        if obj.get("api"):
+            _expect(obj["api"], str, f"{path}.api", "an API triplet", 'write "api": "rdk:component:servo"')
+            try:
+                api = API.parse(obj["api"])
+            except ValueError as exc:
+                raise ConfigError(str(exc), path=f"{path}.api", fix=f"write the API as in {example}") from None
+        elif obj.get("type"):
+            _expect(obj["type"], str, f"{path}.type", "an API subtype", 'write "type": "servo"')
+            namespace = obj.get("namespace") or "rdk"
+            api = API(namespace, kind, obj["type"])
+        else:
+            raise ConfigError(f"{kind} {obj.get('name')!r} names no API", path=f"{path}.api",
+                              fix=f'set "api" (as in {example}) or "type" (such as "servo")')
+        if api.type != kind:
+            raise ConfigError(f"API {api} is not a {kind} API", path=f"{path}.api",
+                              fix=f"list it under \"{api.type}s\" or use a rdk:{kind}:... API")
+        return api
+
+
+class _FrozenDict(dict):  # type: ignore[type-arg]
+    """A dict that can be compared and shared between threads without copies."""
+
+    def __hash__(self) -> int:  # pragma: no cover - not used as a key
+        return hash(json.dumps(self, sort_keys=True, default=str))
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("config attributes are read-only")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _readonly  # type: ignore[assignment]
+
+
+def _freeze(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return _FrozenDict({k: _freeze(v) for k, v in obj.items()})
+    if isinstance(obj, list):
+        return tuple(_freeze(v) for v in obj)
+    return obj
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    """One entry of ``remotes``: another machine whose resources this one shows."""
+
+    name: str
+    address: str
+    prefix: str = ""
+    insecure: bool = False
+    auth_entity: str = ""
+    auth_type: str = ""
+    auth_payload: str = field(default="", repr=False)
+    frame: FrameConfig | None = None
+    connection_check_interval: float = 10.0
+    reconnect_interval: float = 1.0
+
+    @classmethod
+    def parse(cls, obj: Any, path: str) -> "RemoteConfig":
+        example = '{"name": "arm-part", "address": "arm.local:8080"}'
+        _expect(obj, dict, path, "a remote object", f"write each remote as {example}")
+        name = obj.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ConfigError(f"remote name {name!r} is missing or not allowed", path=f"{path}.name",
+                              fix="use letters, digits, '-' and '_'")
+        address = obj.get("address")
+        if not isinstance(address, str) or not address:
+            raise ConfigError(f"remote {name!r} has no address", path=f"{path}.address",
+                              fix='set "address" to "host:port" of the other machine')
+        prefix = obj.get("prefix", "") or ""
+        _expect(prefix, str, f"{path}.prefix", "a string", 'write "prefix": "arm-"')
+        insecure = obj.get("insecure", False)
+        _expect(insecure, bool, f"{path}.insecure", "true or false", 'write "insecure": true or false')
+        auth = obj.get("auth") or {}
+        _expect(auth, dict, f"{path}.auth", "an object",
+                'write "auth": {"entity": "KEY-ID", "credentials": {"type": "api-key", "payload": "KEY"}}')
+        creds = auth.get("credentials") or {}
+        _expect(creds, dict, f"{path}.auth.credentials", "an object", 'write {"type": "api-key", "payload": "KEY"}')
+        if creds and creds.get("type") not in ("api-key",):
+            raise ConfigError(f"credentials type {creds.get('type')!r} is not supported", path=f"{path}.auth.credentials.type",
+                              fix='use "api-key"')
+        frame = FrameConfig.parse(obj["frame"], f"{path}.frame") if obj.get("frame") is not None else None
+        check = obj.get("connection_check_interval")
+        reconnect = obj.get("reconnect_interval")
+        return cls(
+            name=name, address=address, prefix=prefix, insecure=insecure,
+            auth_entity=str(auth.get("entity", "")), auth_type=str(creds.get("type", "")),
+            auth_payload=str(creds.get("payload", "")), frame=frame,
+            connection_check_interval=parse_duration(check, f"{path}.connection_check_interval") if check else 10.0,
+            reconnect_interval=parse_duration(reconnect, f"{path}.reconnect_interval") if reconnect else 1.0,
+        )
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    bind_address: str = DEFAULT_BIND
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    heartbeat_window: float = DEFAULT_HEARTBEAT_WINDOW
+
+    @classmethod
+    def parse(cls, obj: Any, path: str) -> "NetworkConfig":
+        _expect(obj, dict, path, "an object", 'write "network": {"bind_address": "localhost:8080"}')
+        bind = obj.get("bind_address") or DEFAULT_BIND
+        _expect(bind, str, f"{path}.bind_address", '"host:port"', 'write "bind_address": "0.0.0.0:8080"')
+        split_host_port(bind, f"{path}.bind_address")
+        sessions = obj.get("sessions") or {}
+        _expect(sessions, dict, f"{path}.sessions", "an object", 'write "sessions": {"heartbeat_window": "2s"}')
+        window = DEFAULT_HEARTBEAT_WINDOW
+        if sessions.get("heartbeat_window"):
+            window = parse_duration(sessions["heartbeat_window"], f"{path}.sessions.heartbeat_window")
+            if not 0.03 <= window <= 60:
+                raise ConfigError(f"heartbeat_window {sessions['heartbeat_window']!r} is out of range",
+                                  path=f"{path}.sessions.heartbeat_window", fix="use a duration from 30ms to 1m")
+        cert, key = obj.get("tls_cert_file", "") or "", obj.get("tls_key_file", "") or ""
+        if bool(cert) != bool(key):
+            missing = "tls_key_file" if cert else "tls_cert_file"
+            raise ConfigError("TLS needs both a certificate and a key", path=f"{path}.{missing}",
+                              fix=f"set {missing} too, or remove both")
+        return cls(bind, cert, key, window)
+
+
+def split_host_port(text: str, path: str = "bind") -> tuple[str, int]:
+    """Split ``host:port`` (``[::1]:8080`` for IPv6) and check the port."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{text!r} is not host:port", path=path, fix='write it as "localhost:8080" or "0.0.0.0:8080"')
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    """A whole machine config."""
+
+    components: tuple[ResourceConfig, ...] = ()
+    services: tuple[ResourceConfig, ...] = ()
+    remotes: tuple[RemoteConfig, ...] = ()
+    network: NetworkConfig = NetworkConfig()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    source: str = ""
+
+    @property
+    def resources(self) -> tuple[ResourceConfig, ...]:
+        return self.components + self.services
+
+
+def _list(obj: Mapping[str, Any], key: str) -> list[Any]:
+    value = obj.get(key) or []
+    return _expect(value, list, key, "a list", f'write "{key}": [ ... ]')
+
+
+def parse_config(obj: Any, *, source: str = "") -> MachineConfig:
+    """Validate a config object (already decoded from JSON)."""
+    try:
+        _expect(obj, dict, "(top level)", "a JSON object", 'write the config as {"components": [...]}')
+        components = tuple(ResourceConfig.parse(c, f"components[{i}]", "component")
+                           for i, c in enumerate(_list(obj, "components")))
+        services = tuple(ResourceConfig.parse(s, f"services[{i}]", "service")
+                         for i, s in enumerate(_list(obj, "services")))
+        remotes = tuple(RemoteConfig.parse(r, f"remotes[{i}]") for i, r in enumerate(_list(obj, "remotes")))
+        network = NetworkConfig.parse(obj.get("network") or {}, "network")
+        _check_names(components + services, remotes)
+        return MachineConfig(components, services, remotes, network, obj, source)
+    except ConfigError as exc:
+        raise exc.in_file(source) if source and not exc.file else exc
+
+
+def _check_names(resources: tuple[ResourceConfig, ...], remotes: tuple[RemoteConfig, ...]) -> None:
+    seen: dict[str, ResourceConfig] = {}
+    for res in resources:
+        if res.name in seen:
+            raise ConfigError(f"name {res.name!r} is already used by {seen[res.name].path}", path=f"{res.path}.name",
+                              fix="give every component and service its own name")
+        seen[res.name] = res
+    for res in resources:
+        for i, dep in enumerate(res.depends_on):
+            if dep not in seen:
+                raise ConfigError(f"depends on {dep!r}, which is not in the config", path=f"{res.path}.depends_on[{i}]",
+                                  fix=f"add a resource named {dep!r} or remove it from depends_on")
+    names: set[str] = set()
+    for remote in remotes:
+        if remote.name in names:
+            raise ConfigError(f"remote name {remote.name!r} is used twice", path="remotes", fix="give every remote its own name")
+        names.add(remote.name)
+
+
+def load_config(path: str | Path) -> MachineConfig:
+    """Read and validate a config file; errors name the file."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=source, fix="check the path given to --config") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=source, fix="check the file's permissions") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=source,
+                          fix="correct the JSON syntax there") from None
+    return parse_config(obj, source=source)

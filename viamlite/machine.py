@@ -1,0 +1,398 @@
+"""A machine: resources built from a config, kept in dependency order, reconfigured live.
+
+The machine owns the resource graph and its lifecycle; it knows nothing of transports.
+Servers, the REPL and embedding applications all hold a :class:`Machine`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from viamlite.config import MachineConfig, ResourceConfig, load_config, parse_config
+from viamlite.errors import ConfigError, ResourceNotFoundError, UnhealthyResourceError
+from viamlite.names import API, ResourceName
+from viamlite.operations import OperationManager
+from viamlite.resource import Actuator, MustRebuild, Resource
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pluggy
+
+    from viamlite.registry import ModelRegistry
+    from viamlite.spatial import FrameSystem
+
+log = logging.getLogger("viamlite.machine")
+
+
+class State:
+    """Resource states as GetMachineStatus reports them."""
+
+    CONFIGURING = "configuring"
+    READY = "ready"
+    REMOVING = "removing"
+    UNHEALTHY = "unhealthy"
+
+
+@dataclass
+class Entry:
+    """One configured resource and what became of it."""
+
+    config: ResourceConfig
+    resource: Resource | None
+    state: str
+    error: str = ""
+    revision: int = 0
+    updated: float = 0.0
+
+    @property
+    def name(self) -> ResourceName:
+        return self.config.resource_name
+
+
+def dependency_order(configs: Iterable[ResourceConfig], implicit: Mapping[str, Iterable[str]]) -> list[ResourceConfig]:
+    """Order configs so every resource comes after what it depends on; cycles are errors."""
+    by_name = {c.name: c for c in configs}
+    order: list[ResourceConfig] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join(chain[chain.index(name):] + [name])
+            raise ConfigError(f"dependency cycle: {cycle}", path=f"{by_name[name].path}.depends_on",
+                              fix="remove one of these dependencies")
+        state[name] = 1
+        cfg = by_name[name]
+        for dep in (*cfg.depends_on, *implicit.get(name, ())):
+            if dep not in by_name:
+                raise ConfigError(f"needs {dep!r}, which is not in the config", path=f"{cfg.path}.attributes",
+                                  fix=f"add a resource named {dep!r}")
+            visit(dep, chain + [name])
+        state[name] = 2
+        order.append(cfg)
+
+    for name in by_name:
+        visit(name, [])
+    return order
+
+
+class Machine:
+    """Resources from a config, with live reconfiguration, status, operations and frames.
+
+    Use :meth:`from_config` (a path or a dict); a machine is a context manager that closes
+    every resource on exit.
+    """
+
+    def __init__(self, config: MachineConfig | None = None, *, plugin_manager: "pluggy.PluginManager | None" = None) -> None:
+        if plugin_manager is None:
+            from viamlite.plugins import build_plugin_manager
+
+            plugin_manager = build_plugin_manager()
+        self.plugins = plugin_manager
+        from viamlite.registry import ModelRegistry
+
+        self.registry: ModelRegistry = ModelRegistry()
+        self.plugins.hook.viamlite_register_models(registry=self.registry)
+        self.operations = OperationManager()
+        self.config = MachineConfig()
+        self.revision = 0
+        self.started = time.time()
+        self._entries: dict[str, Entry] = {}
+        self._by_api: dict[tuple[API, str], Entry] = {}
+        self._apply_lock = threading.RLock()
+        self._on_close: list[Callable[[], None]] = []
+        self._closed = False
+        self._frames: FrameSystem | None = None
+        if config is not None:
+            self.apply(config)
+            self.plugins.hook.viamlite_machine_started(machine=self)
+
+    @classmethod
+    def from_config(cls, config: str | Path | Mapping[str, Any] | MachineConfig, **kwargs: Any) -> "Machine":
+        """Build a machine from a config file path, a config dict, or a parsed config."""
+        if isinstance(config, MachineConfig):
+            parsed = config
+        elif isinstance(config, Mapping):
+            parsed = parse_config(dict(config))
+        else:
+            parsed = load_config(config)
+        return cls(parsed, **kwargs)
+
+    # -- lookup ----------------------------------------------------------------
+    def resource(self, api: API, name: str) -> Resource:
+        """The resource ``name`` of ``api``; raises ResourceNotFoundError or UnhealthyResourceError."""
+        entry = self._by_api.get((api, name))
+        if entry is None:
+            available = sorted(e.config.name for (a, _), e in self._by_api.items() if a == api)
+            raise ResourceNotFoundError(api, name, available)
+        if entry.resource is None:
+            raise UnhealthyResourceError(f"{api.subtype} {name!r} is not available: {entry.error}")
+        return entry.resource
+
+    def resource_by_name(self, name: str) -> Resource:
+        """The resource called ``name``, whatever its API."""
+        entry = self._entries.get(name)
+        if entry is None:
+            raise ResourceNotFoundError("any API", name, sorted(self._entries))
+        return self.resource(entry.config.api, name)
+
+    def resource_names(self) -> list[ResourceName]:
+        return [e.name for e in self._entries.values()]
+
+    def entries(self) -> list[Entry]:
+        return list(self._entries.values())
+
+    def __getitem__(self, name: str) -> Resource:
+        return self.resource_by_name(name)
+
+    # -- configuration ---------------------------------------------------------
+    def validate(self, config: MachineConfig) -> tuple[list[ResourceConfig], dict[str, list[str]]]:
+        """Check every model is known and its attributes valid; return the build order."""
+        implicit: dict[str, list[str]] = {}
+        for cfg in config.resources:
+            reg = self.registry.lookup(cfg.api, cfg.model)
+            if reg is None:
+                models = ", ".join(m.short for m in self.registry.models_for(cfg.api)) or "none are installed"
+                raise ConfigError(f"unknown model {str(cfg.model)!r} for API {cfg.api}", path=f"{cfg.path}.model",
+                                  fix=f"use one of the models available for {cfg.api}: {models}")
+            if reg.validate is not None:
+                implicit[cfg.name] = list(reg.validate(cfg) or [])
+        return dependency_order(config.resources, implicit), implicit
+
+    def apply(self, config: MachineConfig) -> None:
+        """Bring the machine to ``config``: add, remove, reconfigure or rebuild resources.
+
+        A config that fails validation raises ConfigError and changes nothing. A resource
+        that fails to build is kept as unhealthy with its error; the others still run.
+        """
+        with self._apply_lock:
+            if self._closed:
+                raise RuntimeError("the machine is closed")
+            order, _ = self.validate(config)
+            old = self._entries
+            wanted = {c.name for c in order}
+            for name, entry in reversed(list(old.items())):
+                if name not in wanted or (old[name].config.api, old[name].config.model) != (
+                        _find(order, name).api, _find(order, name).model):
+                    self._close_entry(entry, "removed")
+            entries: dict[str, Entry] = {}
+            rebuilt: set[str] = set()
+            for cfg in order:
+                prev = old.get(cfg.name)
+                if prev is not None and prev.resource is not None and prev.resource.closed:
+                    prev = None
+                deps, missing = self._dependencies(cfg, entries)
+                dep_changed = any(d in rebuilt for d in (*cfg.depends_on, *self._implicit(cfg)))
+                if missing:
+                    if prev is not None:
+                        self._close_entry(prev, "dependency unavailable")
+                    entries[cfg.name] = Entry(cfg, None, State.UNHEALTHY,
+                                              f"dependency {missing!r} is not available", self.revision + 1, time.time())
+                    rebuilt.add(cfg.name)
+                    continue
+                if prev is not None and prev.config.same_build(cfg) and not dep_changed:
+                    prev.config = cfg
+                    entries[cfg.name] = prev
+                    continue
+                entries[cfg.name] = self._build_or_reconfigure(cfg, prev, deps)
+                if entries[cfg.name].resource is not (prev.resource if prev else None):
+                    rebuilt.add(cfg.name)
+            self._entries = entries
+            self._by_api = {(e.config.api, name): e for name, e in entries.items()}
+            self.config = config
+            self.revision += 1
+            self._frames = None
+            log.info("config applied (revision %d): %d resources", self.revision, len(entries))
+
+    def _implicit(self, cfg: ResourceConfig) -> list[str]:
+        reg = self.registry.lookup(cfg.api, cfg.model)
+        return list(reg.validate(cfg) or []) if reg and reg.validate else []
+
+    def _dependencies(self, cfg: ResourceConfig, built: Mapping[str, Entry]) -> tuple[dict[ResourceName, Resource], str]:
+        deps: dict[ResourceName, Resource] = {}
+        for dep in (*cfg.depends_on, *self._implicit(cfg)):
+            entry = built.get(dep)
+            if entry is None or entry.resource is None:
+                return {}, dep
+            deps[entry.name] = entry.resource
+        return deps, ""
+
+    def _build_or_reconfigure(self, cfg: ResourceConfig, prev: Entry | None, deps: dict[ResourceName, Resource]) -> Entry:
+        from viamlite.geometry import Geometry
+
+        revision = self.revision + 1
+        if prev is not None and prev.resource is not None:
+            try:
+                prev.resource.reconfigure(cfg, deps)
+                prev.resource.geometries = _geometries(cfg, Geometry)
+                log.info("reconfigured %s", cfg.resource_name)
+                return Entry(cfg, prev.resource, State.READY, "", revision, time.time())
+            except MustRebuild:
+                pass
+            except Exception as exc:  # the driver refused the change: rebuild from scratch
+                log.warning("%s could not reconfigure in place (%s); rebuilding it", cfg.resource_name, exc)
+            self._close_entry(prev, "rebuilding")
+        reg = self.registry.lookup(cfg.api, cfg.model)
+        assert reg is not None  # validated
+        try:
+            resource = reg.factory(cfg, deps)
+            resource.geometries = _geometries(cfg, Geometry)
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, (ConfigError,)) else str(exc)
+            log.error("could not build %s (model %s): %s", cfg.resource_name, cfg.model, message)
+            return Entry(cfg, None, State.UNHEALTHY, message, revision, time.time())
+        log.info("built %s (model %s)", cfg.resource_name, cfg.model.short)
+        return Entry(cfg, resource, State.READY, "", revision, time.time())
+
+    def _close_entry(self, entry: Entry, why: str) -> None:
+        res = entry.resource
+        if res is None or res.closed:
+            return
+        entry.state = State.REMOVING
+        try:
+            if isinstance(res, Actuator):
+                res.stop()
+        except Exception as exc:
+            log.warning("stopping %s (%s) failed: %s", entry.name, why, exc)
+        try:
+            res.close()
+        except Exception as exc:
+            log.warning("closing %s (%s) failed: %s", entry.name, why, exc)
+
+    # -- whole-machine actions -------------------------------------------------
+    def stop_all(self) -> list[str]:
+        """Stop every actuator; return the errors, one line each (empty when all stopped)."""
+        errors = []
+        for entry in list(self._entries.values()):
+            res = entry.resource
+            if isinstance(res, Actuator) and not res.closed:
+                try:
+                    res.stop()
+                except Exception as exc:
+                    errors.append(f"{entry.config.name}: {exc}")
+        self.operations.cancel_all()
+        return errors
+
+    def frame_system(self) -> "FrameSystem":
+        """The frame system from the config's frame blocks (cached per revision)."""
+        if self._frames is None:
+            from viamlite.frames import build_frame_system
+
+            self._frames = build_frame_system(self.config)
+        return self._frames
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the machine closes (after its resources are stopped)."""
+        self._on_close.append(callback)
+
+    def close(self) -> None:
+        """Stop every actuator, then close every resource in reverse dependency order."""
+        with self._apply_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self.operations.cancel_all()
+            for entry in reversed(list(self._entries.values())):
+                self._close_entry(entry, "machine closing")
+            for callback in self._on_close:
+                try:
+                    callback()
+                except Exception as exc:
+                    log.warning("close callback failed: %s", exc)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> "Machine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        """A short listing of the machine's resources, one per line."""
+        lines = []
+        for e in self._entries.values():
+            state = e.state if not e.error else f"{e.state}: {e.error}"
+            lines.append(f"  {e.config.name:<16} {str(e.config.api):<28} {e.config.model.short:<10} {state}")
+        return "\n".join(lines)
+
+
+def _find(order: list[ResourceConfig], name: str) -> ResourceConfig:
+    for cfg in order:
+        if cfg.name == name:
+            return cfg
+    raise KeyError(name)
+
+
+def _geometries(cfg: ResourceConfig, geometry_cls: Any) -> list[Any]:
+    if cfg.frame is None or cfg.frame.geometry is None:
+        return []
+    return [geometry_cls.from_config(cfg.frame.geometry, label=cfg.name)]
+
+
+def config_fingerprint(path: str | Path) -> str:
+    """The file's content, for change detection (missing file: empty string)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+class ConfigWatcher:
+    """Polls a config file and applies changes to a machine; a bad edit keeps the old config."""
+
+    def __init__(self, machine: Machine, path: str | Path, interval: float = 1.0,
+                 on_error: Callable[[ConfigError], None] | None = None) -> None:
+        self.machine = machine
+        self.path = Path(path)
+        self.interval = interval
+        self.on_error = on_error
+        self.last_error: ConfigError | None = None
+        self._seen = config_fingerprint(self.path)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="viamlite-config-watch", daemon=True)
+
+    def start(self) -> "ConfigWatcher":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def check(self) -> bool:
+        """Apply the file if it changed; True when a new config was applied."""
+        text = config_fingerprint(self.path)
+        if text == self._seen:
+            return False
+        self._seen = text
+        try:
+            config = load_config(self.path)
+            self.machine.apply(config)
+        except ConfigError as exc:
+            self.last_error = exc
+            log.error("config change not applied, keeping the running config: %s", exc)
+            if self.on_error:
+                self.on_error(exc)
+            return False
+        self.last_error = None
+        log.info("config file changed: applied revision %d", self.machine.revision)
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # never let the watcher die silently
+                log.exception("config watcher failed")
+
+
+__all__ = ["Machine", "ConfigWatcher", "Entry", "State", "dependency_order"]

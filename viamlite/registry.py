@@ -1,0 +1,76 @@
+"""The model registry: which factory builds each (API, model) pair.
+
+Plugins fill it through the ``viamlite_register_models`` hook. The first registration of a
+pair wins; later ones are kept as ``shadowed`` so a listing can show what was overridden.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from viamlite.names import API, Model, ResourceName
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.config import ResourceConfig
+    from viamlite.resource import Resource
+
+Dependencies = Mapping[ResourceName, "Resource"]
+Factory = Callable[["ResourceConfig", Dependencies], "Resource"]
+Validator = Callable[["ResourceConfig"], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How to build one model of one API.
+
+    ``validate(config)`` checks the attributes (raising ``ConfigError`` with the
+    attribute's path) and returns the names of implicit dependencies.
+    """
+
+    api: API
+    model: Model
+    factory: Factory
+    validate: Validator | None = None
+    source: str = ""
+
+
+class ModelRegistry:
+    """Models by API, filled by plugins."""
+
+    def __init__(self) -> None:
+        self._models: dict[tuple[API, Model], Registration] = {}
+        self.shadowed: list[Registration] = []
+
+    def register(
+        self,
+        api: API | str,
+        model: Model | str,
+        factory: Factory,
+        *,
+        validate: Validator | None = None,
+        source: str = "",
+    ) -> None:
+        """Register ``factory(config, dependencies) -> Resource`` for ``api`` and ``model``."""
+        api = api if isinstance(api, API) else API.parse(api)
+        model = model if isinstance(model, Model) else Model.parse(model)
+        reg = Registration(api, model, factory, validate, source or getattr(factory, "__module__", ""))
+        if (api, model) in self._models:
+            self.shadowed.append(reg)
+            return
+        self._models[(api, model)] = reg
+
+    def lookup(self, api: API, model: Model) -> Registration | None:
+        return self._models.get((api, model))
+
+    def models_for(self, api: API) -> list[Model]:
+        return sorted(m for (a, m) in self._models if a == api)
+
+    def apis(self) -> list[API]:
+        return sorted({a for (a, _) in self._models})
+
+    def __iter__(self) -> Any:
+        return iter(self._models.values())
+
+    def __len__(self) -> int:
+        return len(self._models)

@@ -1,0 +1,43 @@
+"""A machine served over gRPC: the adapters of every API bound to one machine."""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+
+from viamlite.adapters import COMPONENT_ADAPTERS
+from viamlite.adapters.robot import RobotService
+from viamlite.adapters.service import Method
+from viamlite.gen import POOL
+from viamlite.machine import Machine
+from viamlite.transport.grpc_server import GrpcServer
+
+log = logging.getLogger("viamlite.server")
+
+
+def machine_methods(machine: Machine, shutdown: Callable[[], None] | None = None) -> list[Method]:
+    """Every wire method viamlite serves, bound to ``machine``."""
+    methods = RobotService(machine, shutdown).methods()
+    for module in COMPONENT_ADAPTERS.values():
+        methods += importlib.import_module(module).service.methods(machine)
+    return methods
+
+
+class MachineServer:
+    """Serves ``machine`` on gRPC; ``start(bind)`` returns the bound port.
+
+    ``shutdown`` is called when a client asks the machine to shut down.
+    """
+
+    def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, max_workers: int = 32) -> None:
+        self.machine = machine
+        self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, max_workers=max_workers)
+        self.port = 0
+
+    def start(self, bind: str) -> int:
+        self.port = self.grpc.add_port(bind)
+        self.grpc.start()
+        return self.port
+
+    def stop(self, grace: float = 1.0) -> None:
+        self.grpc.stop(grace)

@@ -1,0 +1,1 @@
+"""Transports: how calls reach the adapters. They know methods and bytes, not resources."""

@@ -1,0 +1,170 @@
+"""The gRPC transport: a grpcio server over a table of methods, plus server reflection.
+
+It knows method paths, message classes and status codes; what a method does is the
+adapters' business. Requests are parsed here so a malformed one is answered
+INVALID_ARGUMENT; a path with no method is answered UNIMPLEMENTED, naming it.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent import futures
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from viamlite.adapters.service import Method, RpcError
+
+log = logging.getLogger("viamlite.grpc")
+
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+REFLECTION_V1ALPHA = "grpc.reflection.v1alpha.ServerReflection"
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+class BindError(OSError):
+    """The address could not be bound (in use, or not an address of this host)."""
+
+
+class _GrpcCall:
+    """The adapters' view of a grpcio call (see ``viamlite.adapters.service.Call``)."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: grpc.ServicerContext) -> None:
+        self._ctx = ctx
+
+    def metadata(self) -> Sequence[tuple[str, str | bytes]]:
+        return self._ctx.invocation_metadata()
+
+    def time_remaining(self) -> float | None:
+        return self._ctx.time_remaining()
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        self._ctx.add_callback(callback)
+
+    def is_active(self) -> bool:
+        return self._ctx.is_active()
+
+    def peer(self) -> str:
+        return self._ctx.peer()
+
+
+def _parse(cls: Any, data: bytes, ctx: grpc.ServicerContext, path: str) -> Any:
+    try:
+        return cls.FromString(data)
+    except (DecodeError, ValueError, RuntimeError) as exc:
+        ctx.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                  f"{path}: the request is not a valid {cls.DESCRIPTOR.full_name} message ({exc})")
+
+
+def _unary(method: Method) -> grpc.RpcMethodHandler:
+    handler, cls, path = method.handler, method.request_class, method.path
+
+    def behavior(data: bytes, ctx: grpc.ServicerContext) -> bytes:
+        request = _parse(cls, data, ctx, path)
+        try:
+            return handler(request, _GrpcCall(ctx)).SerializeToString()
+        except RpcError as err:
+            ctx.abort(err.code, err.message)
+
+    return grpc.unary_unary_rpc_method_handler(behavior)
+
+
+def _server_stream(method: Method) -> grpc.RpcMethodHandler:
+    handler, cls, path = method.handler, method.request_class, method.path
+
+    def behavior(data: bytes, ctx: grpc.ServicerContext) -> Iterable[bytes]:
+        request = _parse(cls, data, ctx, path)
+        try:
+            for response in handler(request, _GrpcCall(ctx)):
+                yield response.SerializeToString()
+        except RpcError as err:
+            ctx.abort(err.code, err.message)
+
+    return grpc.unary_stream_rpc_method_handler(behavior)
+
+
+def _unimplemented(path: str) -> grpc.RpcMethodHandler:
+    def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
+        ctx.abort(grpc.StatusCode.UNIMPLEMENTED, f"{path} is not implemented by this viamlite machine")
+        yield b""  # pragma: no cover - abort raises
+
+    return grpc.stream_stream_rpc_method_handler(behavior)
+
+
+class _Table(grpc.GenericRpcHandler):
+    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        self.handlers = handlers
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        handler = self.handlers.get(details.method)
+        return handler if handler is not None else _unimplemented(details.method)
+
+
+def _reflection_handlers(service_names: Sequence[str], pool: Any) -> dict[str, grpc.RpcMethodHandler]:
+    """Reflection v1alpha (grpcio-reflection) and v1 (the same servicer: the messages are
+    identical on the wire, so v1 requests parse as v1alpha ones)."""
+    from grpc_reflection.v1alpha import reflection, reflection_pb2
+
+    from viamlite.gen import add_file_of
+
+    try:
+        pool.FindFileByName(reflection_pb2.DESCRIPTOR.name)
+    except KeyError:
+        add_file_of(reflection_pb2)
+    names = [*service_names, REFLECTION_V1, REFLECTION_V1ALPHA]
+    servicer = reflection.ReflectionServicer(names, pool=pool)
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    return {f"/{name}/ServerReflectionInfo": handler for name in (REFLECTION_V1, REFLECTION_V1ALPHA)}
+
+
+class GrpcServer:
+    """A grpcio server serving ``methods`` with reflection over ``pool``."""
+
+    def __init__(self, methods: Iterable[Method], *, pool: Any, max_workers: int = 32) -> None:
+        handlers: dict[str, grpc.RpcMethodHandler] = {}
+        for m in methods:
+            if m.client_streaming:
+                raise ValueError(f"{m.path}: client streaming is not supported")
+            handlers[m.path] = _server_stream(m) if m.server_streaming else _unary(m)
+        services = sorted({path.split("/")[1] for path in handlers})
+        handlers.update(_reflection_handlers(services, pool))
+        self.paths = sorted(handlers)
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="viamlite-grpc"),
+            handlers=[_Table(handlers)],
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ],
+        )
+
+    def add_port(self, address: str, credentials: grpc.ServerCredentials | None = None) -> int:
+        """Bind ``host:port`` (port 0 picks a free one); returns the bound port."""
+        try:
+            if credentials is None:
+                port = self._server.add_insecure_port(address)
+            else:
+                port = self._server.add_secure_port(address, credentials)
+        except RuntimeError as exc:
+            raise BindError(f"cannot listen on {address}: the port is in use or the host is not "
+                            f"an address of this machine ({exc})") from None
+        if port == 0:
+            raise BindError(f"cannot listen on {address}: the port is in use or the host is not an address of this machine")
+        return port
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace: float | None = 1.0) -> None:
+        self._server.stop(grace).wait()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)
