@@ -147,9 +147,11 @@ class ResourceConfig:
             model = Model.parse(model_text)
         except ValueError as exc:
             raise ConfigError(str(exc), path=f"{path}.model", fix='write a triplet such as "rdk:builtin:fake"') from None
-        attributes = obj.get("attributes") or {}
+        attributes = obj.get("attributes")
+        attributes = {} if attributes is None else attributes
         _expect(attributes, dict, f"{path}.attributes", "an object", 'write "attributes": {} or an object of settings')
-        depends_on = obj.get("depends_on") or []
+        depends_on = obj.get("depends_on")
+        depends_on = [] if depends_on is None else depends_on
         _expect(depends_on, list, f"{path}.depends_on", "a list of resource names", 'write "depends_on": ["motor1"]')
         for i, dep in enumerate(depends_on):
             _expect(dep, str, f"{path}.depends_on[{i}]", "a resource name", "list resource names as strings")
@@ -302,7 +304,9 @@ class MachineConfig:
 
 
 def _list(obj: Mapping[str, Any], key: str) -> list[Any]:
-    value = obj.get(key) or []
+    value = obj.get(key)
+    if value is None:
+        return []
     return _expect(value, list, key, "a list", f'write "{key}": [ ... ]')
 
 

@@ -161,7 +161,14 @@ class Machine:
                 raise ConfigError(f"unknown model {str(cfg.model)!r} for API {cfg.api}", path=f"{cfg.path}.model",
                                   fix=f"use one of the models available for {cfg.api}: {models}")
             if reg.validate is not None:
-                implicit[cfg.name] = list(reg.validate(cfg) or [])
+                try:
+                    implicit[cfg.name] = list(reg.validate(cfg) or [])
+                except ConfigError:
+                    raise
+                except Exception as exc:  # a validator's own bug must still read as a config problem
+                    raise ConfigError(f"model {cfg.model.short} could not check the attributes: "
+                                      f"{type(exc).__name__}: {exc}", path=f"{cfg.path}.attributes",
+                                      fix=f"check the attributes against the documentation of {reg.source or cfg.model}") from exc
         return dependency_order(config.resources, implicit), implicit
 
     def apply(self, config: MachineConfig) -> None:
@@ -173,7 +180,10 @@ class Machine:
         with self._apply_lock:
             if self._closed:
                 raise RuntimeError("the machine is closed")
-            order, _ = self.validate(config)
+            try:
+                order, _ = self.validate(config)
+            except ConfigError as exc:
+                raise (exc.in_file(config.source) if config.source and not exc.file else exc) from None
             old = self._entries
             wanted = {c.name for c in order}
             for name, entry in reversed(list(old.items())):

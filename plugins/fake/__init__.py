@@ -194,8 +194,15 @@ class Attributes:
         obj = self.mapping(key, example='{"x": 0, "y": 0, "z": 0}')
         if obj is None:
             return default
-        sub = Attributes(obj, lambda problem, attribute="", fix="": self.error(problem, attribute=f"{key}.{attribute}", fix=fix))
+        sub = self.nested(key, obj)
         return Vector3(*(float(sub.number(axis, 0.0)) for axis in ("x", "y", "z")))
+
+    def nested(self, key: str, values: Mapping[str, Any]) -> "Attributes":
+        """Attributes of the object ``values`` found at ``key``; its errors name ``key.field``."""
+        def error(problem: str, *, attribute: str = "", fix: str = "") -> ConfigError:
+            return self.error(problem, attribute=f"{key}.{attribute}" if attribute else key, fix=fix)
+
+        return Attributes(values, error)
 
 
 # -- argument checks -----------------------------------------------------------------
@@ -223,8 +230,9 @@ class FakeResource(Recorder):
     """What every fake shares: a lock, recording, attributes applied at build and on reconfigure.
 
     A subclass (which also subclasses its component interface) implements
-    :meth:`_configure`, which reads every attribute first and changes the fake's state
-    only once all of them are valid, so a bad reconfigure leaves the fake as it was.
+    :meth:`settings`, which reads and checks every attribute without touching the fake
+    (the registry's validator calls it), and :meth:`_configure`, which applies them, so a
+    bad reconfigure leaves the fake as it was.
     """
 
     name: str
@@ -236,7 +244,7 @@ class FakeResource(Recorder):
         self._lock = threading.RLock()
         self._run = 0  # bumped by every new command, so a blocking move sees it was superseded
         attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
-        self._configure(attrs, dependencies or {})
+        self._configure(self.settings(attrs), dependencies or {}, attrs)
 
     # -- config ------------------------------------------------------------------
     @classmethod
@@ -245,21 +253,28 @@ class FakeResource(Recorder):
 
     @classmethod
     def validate_config(cls, config: "ResourceConfig") -> list[str]:
-        """Check the attributes; return the names of implicit dependencies."""
-        return cls.implicit_dependencies(Attributes.of(config))
+        """Check the attributes (raising ConfigError); return the names of implicit dependencies."""
+        return cls.implicit_dependencies(cls.settings(Attributes.of(config)))
 
     @classmethod
-    def implicit_dependencies(cls, attrs: Attributes) -> list[str]:
-        """Check ``attrs`` (raising ConfigError) and return implicit dependency names."""
+    def settings(cls, attrs: Attributes) -> dict[str, Any]:
+        """Read and check every attribute (raising ConfigError); the fake is not touched."""
+        return {}
+
+    @classmethod
+    def implicit_dependencies(cls, settings: dict[str, Any]) -> list[str]:
+        """Names of the resources the fake needs beyond ``depends_on``."""
         return []
 
-    def _configure(self, attrs: Attributes, dependencies: Mapping["ResourceName", Resource]) -> None:
-        """Validate ``attrs`` and apply them; raise ConfigError before changing anything."""
+    def _configure(self, settings: dict[str, Any], dependencies: Mapping["ResourceName", Resource],
+                   attrs: Attributes) -> None:
+        """Apply checked ``settings``; ``attrs`` only to name an attribute in an error."""
 
     def reconfigure(self, config: "ResourceConfig", dependencies: Mapping["ResourceName", Resource]) -> None:
         """Apply the new attributes in place (every fake can)."""
         self._check_open()  # type: ignore[attr-defined]
-        self._configure(Attributes.of(config), dependencies)
+        attrs = Attributes.of(config)
+        self._configure(self.settings(attrs), dependencies, attrs)
         self.record("reconfigure", attributes=thaw(config.attributes))
 
     # -- recording ---------------------------------------------------------------

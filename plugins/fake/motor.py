@@ -35,9 +35,13 @@ class FakeMotor(FakeResource, Motor):
       raises ResourceClosedError.
     """
 
-    def _configure(self, attrs: Attributes, dependencies: Mapping[Any, Any]) -> None:
-        max_rpm = float(attrs.number("max_rpm", 100.0, above=0))
-        ticks = attrs.number("ticks_per_rotation", None, above=0, integer=True)
+    @classmethod
+    def settings(cls, attrs: Attributes) -> dict[str, Any]:
+        return {"max_rpm": float(attrs.number("max_rpm", 100.0, above=0)),
+                "ticks_per_rotation": attrs.number("ticks_per_rotation", None, above=0, integer=True)}
+
+    def _configure(self, s: dict[str, Any], dependencies: Mapping[Any, Any], attrs: Attributes) -> None:
+        max_rpm, ticks = s["max_rpm"], s["ticks_per_rotation"]
         with self._lock:
             if not hasattr(self, "_rpm"):
                 self._raw0 = 0.0  # shaft revolutions at time _t0
@@ -47,8 +51,8 @@ class FakeMotor(FakeResource, Motor):
                 self._end: float | None = None  # raw position where the current move ends
                 self._offset = 0.0  # reported position = raw + offset
             self.max_rpm, self.ticks_per_rotation = max_rpm, ticks
-            if abs(self._rpm) > max_rpm:  # keep running, within the new limit
-                self._start(math.copysign(max_rpm, self._rpm), self._end)
+            # a move in progress goes on, within the new limit
+            self._rebase(math.copysign(min(abs(self._rpm), max_rpm), self._rpm), self._end)
 
     # -- kinematics (all locked) -------------------------------------------------
     def _raw_at(self, now: float) -> float:
@@ -68,10 +72,14 @@ class FakeMotor(FakeResource, Motor):
             return 0.0
         return left
 
-    def _start(self, rpm: float, end: float | None) -> int:
+    def _rebase(self, rpm: float, end: float | None) -> None:
         now = time.monotonic()
         self._raw0, self._t0 = self._raw_at(now), now
         self._rpm, self._power, self._end = rpm, rpm / self.max_rpm, end
+
+    def _start(self, rpm: float, end: float | None) -> int:
+        """Run at ``rpm`` from where the motor is now, until ``end`` (raw) if given."""
+        self._rebase(rpm, end)
         return self._new_run()
 
     def _halt(self) -> None:

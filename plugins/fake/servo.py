@@ -18,12 +18,17 @@ class FakeServo(FakeResource, Servo):
     ``min_angle_deg``; a reconfigure that narrows the range clamps the angle into it.
     """
 
-    def _configure(self, attrs: Attributes, dependencies: Mapping[Any, Any]) -> None:
+    @classmethod
+    def settings(cls, attrs: Attributes) -> dict[str, Any]:
         low = attrs.number("min_angle_deg", 0, minimum=0, maximum=360, integer=True)
         high = attrs.number("max_angle_deg", 180, minimum=0, maximum=360, integer=True)
         if low > high:
             raise attrs.fail("max_angle_deg", f"max_angle_deg {high} is below min_angle_deg {low}",
                              "make max_angle_deg at least min_angle_deg")
+        return {"min_angle_deg": low, "max_angle_deg": high}
+
+    def _configure(self, s: dict[str, Any], dependencies: Mapping[Any, Any], attrs: Attributes) -> None:
+        low, high = s["min_angle_deg"], s["max_angle_deg"]
         with self._lock:
             self.min_angle_deg, self.max_angle_deg = low, high
             angle = getattr(self, "_angle", low)

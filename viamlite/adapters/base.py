@@ -6,7 +6,7 @@ from viamlite.adapters.wire import extra_of, vector_from_proto
 from viamlite.components.base import Base
 from viamlite.gen import base_pb2 as pb
 
-service = ResourceService(Base.API, "viam.component.base.v1.BaseService")
+service = ResourceService(Base.API, pb.DESCRIPTOR.services_by_name["BaseService"])
 
 
 @service.unary("MoveStraight")

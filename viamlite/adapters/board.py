@@ -8,7 +8,7 @@ from viamlite.adapters.wire import extra_of, require
 from viamlite.components.board import Board
 from viamlite.gen import board_pb2 as pb
 
-service = ResourceService(Board.API, "viam.component.board.v1.BoardService")
+service = ResourceService(Board.API, pb.DESCRIPTOR.services_by_name["BoardService"])
 
 
 @service.unary("SetGPIO")

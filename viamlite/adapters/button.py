@@ -6,7 +6,7 @@ from viamlite.adapters.wire import extra_of
 from viamlite.components.button import Button
 from viamlite.gen import button_pb2 as pb
 
-service = ResourceService(Button.API, "viam.component.button.v1.ButtonService")
+service = ResourceService(Button.API, pb.DESCRIPTOR.services_by_name["ButtonService"])
 
 
 @service.unary("Push")

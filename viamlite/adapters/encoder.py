@@ -6,7 +6,7 @@ from viamlite.adapters.wire import extra_of
 from viamlite.components.encoder import Encoder
 from viamlite.gen import encoder_pb2 as pb
 
-service = ResourceService(Encoder.API, "viam.component.encoder.v1.EncoderService")
+service = ResourceService(Encoder.API, pb.DESCRIPTOR.services_by_name["EncoderService"])
 
 
 @service.unary("GetPosition")

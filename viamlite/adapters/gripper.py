@@ -7,7 +7,7 @@ from viamlite.components.gripper import Gripper
 from viamlite.gen import common_pb2
 from viamlite.gen import gripper_pb2 as pb
 
-service = ResourceService(Gripper.API, "viam.component.gripper.v1.GripperService")
+service = ResourceService(Gripper.API, pb.DESCRIPTOR.services_by_name["GripperService"])
 
 
 @service.unary("Open")

@@ -6,7 +6,7 @@ from viamlite.adapters.wire import extra_of
 from viamlite.components.motor import Motor
 from viamlite.gen import motor_pb2 as pb
 
-service = ResourceService(Motor.API, "viam.component.motor.v1.MotorService")
+service = ResourceService(Motor.API, pb.DESCRIPTOR.services_by_name["MotorService"])
 
 
 @service.unary("SetPower")

@@ -7,7 +7,7 @@ from viamlite.components.movement_sensor import MovementSensor
 from viamlite.gen import common_pb2
 from viamlite.gen import movementsensor_pb2 as pb
 
-service = ResourceService(MovementSensor.API, "viam.component.movementsensor.v1.MovementSensorService")
+service = ResourceService(MovementSensor.API, pb.DESCRIPTOR.services_by_name["MovementSensorService"])
 
 
 @service.unary("GetLinearVelocity")

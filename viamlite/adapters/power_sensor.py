@@ -6,7 +6,7 @@ from viamlite.adapters.wire import extra_of
 from viamlite.components.power_sensor import PowerSensor
 from viamlite.gen import powersensor_pb2 as pb
 
-service = ResourceService(PowerSensor.API, "viam.component.powersensor.v1.PowerSensorService")
+service = ResourceService(PowerSensor.API, pb.DESCRIPTOR.services_by_name["PowerSensorService"])
 
 
 @service.unary("GetVoltage")

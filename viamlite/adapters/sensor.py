@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from viamlite.adapters.service import ResourceService
 from viamlite.components.sensor import Sensor
+from viamlite.gen import sensor_pb2 as pb
 
-service = ResourceService(Sensor.API, "viam.component.sensor.v1.SensorService")
+service = ResourceService(Sensor.API, pb.DESCRIPTOR.services_by_name["SensorService"])

@@ -69,10 +69,10 @@ def message_class(full_name: str) -> type:
 class ResourceService:
     """The methods of one resource API's gRPC service."""
 
-    def __init__(self, api: API, service: str) -> None:
+    def __init__(self, api: API, descriptor: Any) -> None:
         self.api = api
-        self.service = service
-        self.descriptor = POOL.FindServiceByName(service)
+        self.descriptor = descriptor
+        self.service: str = descriptor.full_name
         self._impls: dict[str, tuple[Callable[..., Any], bool]] = {}
 
     def unary(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

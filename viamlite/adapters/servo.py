@@ -6,7 +6,7 @@ from viamlite.adapters.wire import extra_of
 from viamlite.components.servo import Servo
 from viamlite.gen import servo_pb2 as pb
 
-service = ResourceService(Servo.API, "viam.component.servo.v1.ServoService")
+service = ResourceService(Servo.API, pb.DESCRIPTOR.services_by_name["ServoService"])
 
 
 @service.unary("Move")

@@ -6,7 +6,7 @@ from viamlite.adapters.wire import extra_of
 from viamlite.components.switch import Switch
 from viamlite.gen import switch_pb2 as pb
 
-service = ResourceService(Switch.API, "viam.component.switch.v1.SwitchService")
+service = ResourceService(Switch.API, pb.DESCRIPTOR.services_by_name["SwitchService"])
 
 
 @service.unary("SetPosition")

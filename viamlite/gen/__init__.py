@@ -5,8 +5,13 @@ process may also import another package that defines the same Viam messages.
 """
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool
-from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
+from google.protobuf import (
+    descriptor_pb2,
+    descriptor_pool,
+    duration_pb2,
+    struct_pb2,
+    timestamp_pb2,
+)
 
 POOL = descriptor_pool.DescriptorPool()
 

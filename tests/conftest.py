@@ -1,0 +1,103 @@
+"""Shared fixtures: a real ``viamlite serve`` process, and an in-process served machine."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DEMO = Path(__file__).resolve().parent.parent / "viamlite" / "demo.json"
+_SERVING = re.compile(r"on (\S+):(\d+) \(gRPC")
+
+
+class ServeProcess:
+    """A ``viamlite serve`` subprocess; ``address`` is ``127.0.0.1:PORT``."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "viamlite.cli", "serve", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **(env or {})})
+        self.banner: list[str] = []
+        deadline = time.monotonic() + 20
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                err = self.proc.stderr.read() if self.proc.stderr else ""
+                raise RuntimeError(f"viamlite serve exited early ({self.proc.wait()}): {err}")
+            self.banner.append(line)
+            match = _SERVING.search(line)
+            if match:
+                self.port = int(match.group(2))
+                self.address = f"127.0.0.1:{self.port}"
+                return
+        raise RuntimeError("viamlite serve did not report its address within 20 s")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, str, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return self.proc.returncode, out, err
+
+
+def write_config(tmp_path: Path, config: dict[str, Any], name: str = "machine.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Any]:
+    """Start ``viamlite serve`` with a config dict (or the demo machine when None)."""
+    started: list[ServeProcess] = []
+
+    def start(config: dict[str, Any] | None = None, *extra: str) -> ServeProcess:
+        args = ["--bind", "127.0.0.1:0", *extra]
+        if config is not None:
+            args += ["--config", str(write_config(tmp_path, config))]
+        proc = ServeProcess(args)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_server() -> Iterator[ServeProcess]:
+    """One ``viamlite serve`` of the demo machine, shared by a module's tests."""
+    proc = ServeProcess(["--bind", "127.0.0.1:0"])
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def served_machine() -> Iterator[Any]:
+    """An in-process machine served on a free port: yields (machine, grpc channel)."""
+    import grpc
+
+    from viamlite.machine import Machine
+    from viamlite.serve import demo_config
+    from viamlite.server import MachineServer
+
+    machine = Machine(demo_config())
+    server = MachineServer(machine)
+    port = server.start("127.0.0.1:0")
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    yield machine, channel
+    channel.close()
+    server.stop(0)
+    machine.close()

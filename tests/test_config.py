@@ -1,0 +1,105 @@
+"""Config parsing: the viam-server JSON format, and errors that name file, path and fix."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from viamlite.config import load_config, parse_config, parse_duration
+from viamlite.errors import ConfigError
+from viamlite.names import API, Model
+
+VIAM_SERVER_CONFIG = {
+    "components": [
+        {"name": "servo1", "namespace": "rdk", "type": "servo", "model": "fake", "attributes": {},
+         "depends_on": []},
+        {"name": "motor1", "api": "rdk:component:motor", "model": "rdk:builtin:fake",
+         "attributes": {"max_rpm": 50}, "depends_on": ["servo1"],
+         "frame": {"parent": "world", "translation": {"x": 1, "y": 2, "z": 3},
+                   "orientation": {"type": "ov_degrees", "value": {"x": 0, "y": 0, "z": 1, "th": 45}}}},
+    ],
+    "services": [],
+    "remotes": [{"name": "arm-part", "address": "arm.local:8080", "prefix": "arm-",
+                 "auth": {"entity": "key-id", "credentials": {"type": "api-key", "payload": "secret"}},
+                 "reconnect_interval": "5s"}],
+    "network": {"bind_address": "0.0.0.0:9090", "sessions": {"heartbeat_window": "500ms"}},
+    "auth": {"handlers": []},
+    "packages": [], "modules": [], "cloud": {"id": "part-id"},
+}
+
+
+def test_viam_server_config_parses() -> None:
+    cfg = parse_config(VIAM_SERVER_CONFIG)
+    servo, motor = cfg.components
+    assert servo.api == API("rdk", "component", "servo")
+    assert servo.model == Model("rdk", "builtin", "fake")
+    assert motor.depends_on == ("servo1",)
+    assert motor.attributes["max_rpm"] == 50
+    assert motor.frame is not None and motor.frame.translation == (1, 2, 3)
+    assert cfg.network.bind_address == "0.0.0.0:9090"
+    assert cfg.network.heartbeat_window == pytest.approx(0.5)
+    remote = cfg.remotes[0]
+    assert (remote.prefix, remote.auth_entity, remote.reconnect_interval) == ("arm-", "key-id", 5.0)
+    assert remote.connection_check_interval == 10.0
+    assert "secret" not in repr(remote)
+
+
+def test_attributes_are_read_only() -> None:
+    cfg = parse_config(VIAM_SERVER_CONFIG)
+    with pytest.raises(TypeError):
+        cfg.components[1].attributes["max_rpm"] = 1  # type: ignore[index]
+
+
+@pytest.mark.parametrize("text,seconds", [("2s", 2), ("100ms", 0.1), ("1m30s", 90), ("1.5h", 5400), ("250us", 0.00025)])
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text, "x") == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    "config,path,words",
+    [
+        ({"components": {}}, "components", "list"),
+        ({"components": [{"api": "rdk:component:servo", "model": "fake"}]}, "components[0].name", "no name"),
+        ({"components": [{"name": "a b", "api": "rdk:component:servo", "model": "fake"}]}, "components[0].name", "not allowed"),
+        ({"components": [{"name": "s", "model": "fake"}]}, "components[0].api", "names no API"),
+        ({"components": [{"name": "s", "api": "servo", "model": "fake"}]}, "components[0].api", "three"),
+        ({"components": [{"name": "s", "api": "rdk:service:motion", "model": "fake"}]}, "components[0].api", "not a component"),
+        ({"components": [{"name": "s", "type": "servo"}]}, "components[0].model", "no model"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake", "attributes": []}]}, "components[0].attributes", "object"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake", "depends_on": ["m"]}]}, "components[0].depends_on[0]", "not in the config"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake"}, {"name": "s", "type": "motor", "model": "fake"}]},
+         "components[1].name", "already used"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake",
+                          "frame": {"orientation": {"type": "ov_deg", "value": {}}}}]}, "components[0].frame.orientation", "ov_deg"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake",
+                          "frame": {"translation": {"x": "1"}}}]}, "components[0].frame.translation.x", "number"),
+        ({"network": {"bind_address": "localhost"}}, "network.bind_address", "host:port"),
+        ({"network": {"sessions": {"heartbeat_window": "5ms"}}}, "network.sessions.heartbeat_window", "out of range"),
+        ({"network": {"sessions": {"heartbeat_window": "soon"}}}, "network.sessions.heartbeat_window", "not a duration"),
+        ({"remotes": [{"name": "r"}]}, "remotes[0].address", "no address"),
+    ],
+)
+def test_errors_name_path_and_fix(config: dict, path: str, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(config)
+    err = info.value
+    assert err.path == path
+    assert words in err.problem
+    assert err.fix, "every config error says how to fix it"
+    assert "\n" not in str(err)
+
+
+def test_file_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"components": [ }')
+    with pytest.raises(ConfigError) as info:
+        load_config(bad)
+    assert str(bad) in str(info.value) and "line 1" in str(info.value)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"components": [{"name": "s", "type": "servo"}]}))
+    with pytest.raises(ConfigError) as info:
+        load_config(wrong)
+    assert str(info.value).startswith(f"{wrong}: components[0].model:")
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "missing.json")

@@ -1,0 +1,270 @@
+"""The official viam-sdk client (PyPI) drives ``viamlite serve`` unchanged."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+viam = pytest.importorskip("viam", reason="the viam-sdk test dependency is not installed (pip install -e .[test])")
+
+from grpclib.const import Status  # noqa: E402
+from grpclib.exceptions import GRPCError  # noqa: E402
+from viam.components.base import Base, Vector3  # noqa: E402
+from viam.components.board import Board  # noqa: E402
+from viam.components.button import Button  # noqa: E402
+from viam.components.encoder import Encoder  # noqa: E402
+from viam.components.generic import Generic  # noqa: E402
+from viam.components.gripper import Gripper  # noqa: E402
+from viam.components.motor import Motor  # noqa: E402
+from viam.components.movement_sensor import MovementSensor  # noqa: E402
+from viam.components.power_sensor import PowerSensor  # noqa: E402
+from viam.components.sensor import Sensor  # noqa: E402
+from viam.components.servo import Servo  # noqa: E402
+from viam.components.switch import Switch  # noqa: E402
+from viam.errors import ViamError  # noqa: E402
+from viam.proto.common import Pose, PoseInFrame  # noqa: E402
+from viam.robot.client import RobotClient  # noqa: E402
+from viam.rpc.dial import DialOptions  # noqa: E402
+
+
+def run(address: str, body: Callable[[RobotClient], Awaitable[Any]]) -> Any:
+    async def main() -> Any:
+        opts = RobotClient.Options(dial_options=DialOptions(insecure=True, disable_webrtc=True))
+        robot = await RobotClient.at_address(address, opts)
+        try:
+            return await body(robot)
+        finally:
+            await robot.close()
+
+    return asyncio.run(main())
+
+
+def test_resource_names_and_status(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        names = {(r.subtype, r.name) for r in robot.resource_names}
+        status = await robot.get_machine_status()
+        version = await robot.get_version()
+        return names, status, version
+
+    names, status, version = run(demo_server.address, body)
+    for subtype in ("servo", "motor", "sensor", "board", "encoder", "movement_sensor", "power_sensor",
+                    "generic", "base", "gripper", "button", "switch"):
+        assert (subtype, f"{subtype}1") in names
+    assert status.state == status.STATE_RUNNING
+    ready = {r.name.name for r in status.resources if r.state == r.STATE_READY}
+    assert "servo1" in ready and "motor1" in ready
+    assert version.platform.startswith("viamlite")
+
+
+def test_servo(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        servo = Servo.from_robot(robot, "servo1")
+        await servo.move(75)
+        pos = await servo.get_position()
+        moving = await servo.is_moving()
+        await servo.stop()
+        geoms = await servo.get_geometries()
+        return pos, moving, geoms
+
+    pos, moving, geoms = run(demo_server.address, body)
+    assert pos == 75
+    assert moving is False
+    assert len(geoms) == 1 and geoms[0].box.dims_mm.x == pytest.approx(40)
+
+
+def test_servo_error_surfaces_our_message(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        with pytest.raises(GRPCError) as info:
+            await Servo.from_robot(robot, "servo1").move(400)
+        return info.value
+
+    err = run(demo_server.address, body)
+    assert err.status == Status.INVALID_ARGUMENT
+    assert "servo1" in err.message and "180" in err.message
+
+
+def test_unknown_resource_not_found(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        client = Servo.from_robot(robot, "servo1")
+        client.name = "no-such-servo"
+        with pytest.raises(GRPCError) as info:
+            await client.get_position()
+        return info.value
+
+    err = run(demo_server.address, body)
+    assert err.status == Status.NOT_FOUND
+    assert "no-such-servo" in err.message
+
+
+def test_motor_go_for_runs_over_time(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        motor = Motor.from_robot(robot, "motor1")
+        await motor.reset_zero_position(0)
+        task = asyncio.create_task(motor.go_for(rpm=120, revolutions=1))  # 0.5 s
+        await asyncio.sleep(0.2)
+        moving = await motor.is_moving()
+        ops = await robot.get_operations()
+        mid = await motor.get_position()
+        await task
+        end = await motor.get_position()
+        powered = await motor.is_powered()
+        props = await motor.get_properties()
+        await motor.set_power(0.5)
+        powered_on = await motor.is_powered()
+        await motor.stop()
+        return moving, ops, mid, end, powered, props, powered_on, await motor.is_moving()
+
+    moving, ops, mid, end, powered, props, powered_on, still = run(demo_server.address, body)
+    assert moving is True
+    assert any(op.method.endswith("MotorService/GoFor") for op in ops)
+    assert 0 < mid < 1
+    assert end == pytest.approx(1, abs=0.05)
+    assert powered[0] is False
+    assert props.position_reporting is True
+    assert powered_on[0] is True and powered_on[1] == pytest.approx(0.5)
+    assert still is False
+
+
+def test_cancel_operation_stops_go_for(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        motor = Motor.from_robot(robot, "motor1")
+        task = asyncio.create_task(motor.go_for(rpm=60, revolutions=100))
+        await asyncio.sleep(0.3)
+        ops = [op for op in await robot.get_operations() if op.method.endswith("GoFor")]
+        await robot.cancel_operation(ops[0].id)
+        with pytest.raises(GRPCError) as info:
+            await asyncio.wait_for(task, 5)
+        return info.value, await motor.is_moving()
+
+    err, moving = run(demo_server.address, body)
+    assert err.status == Status.CANCELLED
+    assert moving is False
+
+
+def test_encoder_follows_motor(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        motor, encoder = Motor.from_robot(robot, "motor1"), Encoder.from_robot(robot, "encoder1")
+        await encoder.reset_position()
+        await motor.go_for(rpm=120, revolutions=0.5)
+        ticks = await encoder.get_position()
+        props = await encoder.get_properties()
+        return ticks, props
+
+    (value, kind), props = run(demo_server.address, body)
+    assert value == pytest.approx(100, abs=8)  # 0.5 rev * 200 ticks per rotation
+    assert props.ticks_count_supported
+
+
+def test_board(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        board = Board.from_robot(robot, "board1")
+        pin = await board.gpio_pin_by_name("11")
+        await pin.set(True)
+        high = await pin.get()
+        await pin.set_pwm(0.25)
+        await pin.set_pwm_frequency(1000)
+        analog = await board.analog_by_name("a1")
+        await analog.write(42)
+        reading = await analog.read()
+        di = await board.digital_interrupt_by_name("11")
+        stream = await board.stream_ticks([di])
+        await pin.set(False)
+        await pin.set(True)
+        tick = await asyncio.wait_for(stream.__anext__(), 5)
+        count = await di.value()
+        return high, await pin.get_pwm(), await pin.get_pwm_frequency(), reading, tick, count
+
+    high, duty, freq, reading, tick, count = run(demo_server.address, body)
+    assert high is True
+    assert duty == pytest.approx(0.25)
+    assert freq == 1000
+    assert reading.max_range > reading.min_range
+    assert tick.pin_name == "11"
+    assert count >= 1
+
+
+def test_sensors(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        sensor = Sensor.from_robot(robot, "sensor1")
+        ms = MovementSensor.from_robot(robot, "movement_sensor1")
+        ps = PowerSensor.from_robot(robot, "power_sensor1")
+        return (await sensor.get_readings(), await ms.get_linear_velocity(), await ms.get_orientation(),
+                await ms.get_position(), await ms.get_properties(), await ms.get_readings(),
+                await ps.get_voltage(), await ps.get_power(), await ps.get_readings(), await ms.get_accuracy())
+
+    readings, lin, orient, pos, props, ms_readings, volts, watts, ps_readings, accuracy = run(demo_server.address, body)
+    assert readings and all(isinstance(k, str) for k in readings)
+    assert isinstance(lin.x, float)
+    assert props.linear_velocity_supported
+    assert "linear_velocity" in ms_readings
+    assert volts[0] > 0 and watts == pytest.approx(volts[0] * ps_readings["amps"])
+    assert -90 <= pos[0].latitude <= 90
+
+
+def test_base_gripper_button_switch_generic(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        base = Base.from_robot(robot, "base1")
+        await base.move_straight(distance=50, velocity=500)
+        await base.spin(angle=45, velocity=450)
+        await base.set_velocity(Vector3(x=0, y=100, z=0), Vector3(x=0, y=0, z=10))
+        moving = await base.is_moving()
+        await base.stop()
+        props = await base.get_properties()
+        gripper = Gripper.from_robot(robot, "gripper1")
+        await gripper.open()
+        grabbed = await gripper.grab()
+        holding = await gripper.is_holding_something()
+        await Button.from_robot(robot, "button1").push()
+        button_status = await Button.from_robot(robot, "button1").get_status()
+        switch = Switch.from_robot(robot, "switch1")
+        await switch.set_position(2)
+        count = await switch.get_number_of_positions()
+        echo = await Generic.from_robot(robot, "generic1").do_command({"hello": [1, "two", {"three": True}]})
+        return moving, await base.is_moving(), props, grabbed, holding, button_status, await switch.get_position(), count, echo
+
+    moving, after, props, grabbed, holding, bstatus, position, count, echo = run(demo_server.address, body)
+    assert moving is True and after is False
+    assert props.width_meters > 0
+    assert grabbed is True and holding.is_holding_something is True
+    assert position == 2
+    assert count[0] == 3
+    assert echo["hello"] == [1, "two", {"three": True}]
+
+
+def test_frames(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        frames = await robot.get_frame_system_config()
+        pose = await robot.get_pose("gripper1", "world")
+        moved = await robot.transform_pose(PoseInFrame(reference_frame="servo1", pose=Pose(x=10, o_z=1)), "world")
+        return frames, pose, moved
+
+    frames, pose, moved = run(demo_server.address, body)
+    names = {f.frame.reference_frame for f in frames}
+    assert {"servo1", "gripper1", "base1"} <= names
+    assert (pose.pose.x, pose.pose.y, pose.pose.z) == pytest.approx((100, 0, 130))
+    assert pose.pose.theta == pytest.approx(90)
+    assert (moved.pose.x, moved.pose.z) == pytest.approx((110, 50))
+
+
+def test_stop_all_stops_motor(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        motor = Motor.from_robot(robot, "motor1")
+        await motor.set_rpm(30)
+        before = await motor.is_moving()
+        await robot.stop_all()
+        return before, await motor.is_moving()
+
+    before, after = run(demo_server.address, body)
+    assert before is True and after is False
+
+
+def test_do_command_unsupported_is_clear(demo_server: Any) -> None:
+    async def body(robot: RobotClient) -> Any:
+        with pytest.raises((GRPCError, ViamError)) as info:
+            await Servo.from_robot(robot, "servo1").do_command({"x": 1})
+        return info.value
+
+    err = run(demo_server.address, body)
+    assert "servo1" in str(err)
