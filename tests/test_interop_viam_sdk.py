@@ -170,9 +170,15 @@ def test_board(demo_server: Any) -> None:
         reading = await analog.read()
         di = await board.digital_interrupt_by_name("11")
         stream = await board.stream_ticks([di])
-        await pin.set(False)
-        await pin.set(True)
-        tick = await asyncio.wait_for(stream.__anext__(), 5)
+        first = asyncio.create_task(stream.__anext__())  # the SDK opens the stream on first read
+        tick = None
+        for _ in range(50):  # toggle until the subscription is live and a tick arrives
+            await pin.set(False)
+            await pin.set(True)
+            done, _ = await asyncio.wait({first}, timeout=0.1)
+            if done:
+                tick = first.result()
+                break
         count = await di.value()
         return high, await pin.get_pwm(), await pin.get_pwm_frequency(), reading, tick, count
 
