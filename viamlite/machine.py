@@ -271,6 +271,7 @@ class Machine:
             log.warning("stopping %s (%s) failed: %s", entry.name, why, exc)
         try:
             res.close()
+            log.info("closed %s (%s)", entry.name, why)
         except Exception as exc:
             log.warning("closing %s (%s) failed: %s", entry.name, why, exc)
 
@@ -283,6 +284,7 @@ class Machine:
             if isinstance(res, Actuator) and not res.closed:
                 try:
                     res.stop()
+                    log.info("stopped %s", entry.name)
                 except Exception as exc:
                     errors.append(f"{entry.config.name}: {exc}")
         self.operations.cancel_all()

@@ -20,9 +20,11 @@ from __future__ import annotations
 import importlib
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from viamlite import operations
 from viamlite.errors import CancelledError, ConfigError, InvalidArgumentError
 from viamlite.hookspecs import hookimpl
 from viamlite.names import API, Model
@@ -235,8 +237,6 @@ class FakeResource(Recorder):
     bad reconfigure leaves the fake as it was.
     """
 
-    name: str
-
     def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None,
                  dependencies: Mapping["ResourceName", Resource] | None = None) -> None:
         Recorder.__init__(self)
@@ -299,10 +299,6 @@ class FakeResource(Recorder):
         on cancellation (or any exception, such as Ctrl-C at the REPL) the fake is
         stopped and the exception re-raised. A close ends the wait with ResourceClosedError.
         """
-        import time
-
-        from viamlite import operations
-
         try:
             while True:
                 with self._lock:

@@ -114,7 +114,8 @@ class RobotService:
     def BlockForOperation(self, req: Any, call: Call) -> Any:
         op = self.machine.operations.get(req.id)
         if op is not None:
-            while not op.done.wait(0.1):
+            done = op.done
+            while not done.wait(0.1):
                 if not call.is_active():
                     break
         return pb.BlockForOperationResponse()
