@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 import grpc
 
@@ -47,15 +48,15 @@ def rss_mb(pid: int) -> float:
 def wait_ready(address: str, timeout: float = 30) -> float:
     """Seconds until ResourceNames answers."""
     t0 = time.perf_counter()
-    channel = grpc.insecure_channel(address)
-    call = channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames")
     while time.perf_counter() - t0 < timeout:
-        try:
-            call(b"", timeout=1)
-            channel.close()
-            return time.perf_counter() - t0
-        except grpc.RpcError:
-            time.sleep(0.005)
+        # a fresh channel each try: a channel that failed once waits out its reconnect backoff
+        with grpc.insecure_channel(address) as channel:
+            try:
+                channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames")(b"", timeout=1)
+                return time.perf_counter() - t0
+            except grpc.RpcError:
+                pass
+        time.sleep(0.005)
     raise RuntimeError(f"{address} did not answer ResourceNames within {timeout} s")
 
 
@@ -99,7 +100,9 @@ def concurrent(address: str, pid: int, seconds: float, callers: int) -> tuple[fl
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="duration of each measurement")
+    parser.add_argument("--seconds", type=float, default=2.0, help="duration of each measurement")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measurements per server, alternating between them; medians are printed")
     args = parser.parse_args()
 
     lite_port, sdk_port = free_port(), free_port()
@@ -117,10 +120,15 @@ def main() -> int:
         rows = []
         for label, fn in (("1 caller", lambda a, p: sequential(a, p, args.seconds)),
                           ("16 callers", lambda a, p: concurrent(a, p, args.seconds, 16))):
-            lite_rate, lite_cpu = fn(f"127.0.0.1:{lite_port}", lite.pid)
-            sdk_rate, sdk_cpu = fn(f"127.0.0.1:{sdk_port}", sdk.pid)
+            lite_runs, sdk_runs = [], []
+            for _ in range(args.rounds):  # alternate, so a noisy neighbour hurts both alike
+                lite_runs.append(fn(f"127.0.0.1:{lite_port}", lite.pid))
+                sdk_runs.append(fn(f"127.0.0.1:{sdk_port}", sdk.pid))
+            lite_rate, lite_cpu = median(r for r, _ in lite_runs), median(c for _, c in lite_runs)
+            sdk_rate, sdk_cpu = median(r for r, _ in sdk_runs), median(c for _, c in sdk_runs)
             rows.append((label, lite_rate, sdk_rate, lite_cpu, sdk_cpu))
-        print(f"servo GetPosition, {args.seconds:g} s per measurement, grpcio client, one run\n")
+        print(f"servo GetPosition, grpcio client, {args.rounds} alternating rounds of {args.seconds:g} s "
+              f"per server (medians), one run\n")
         print(f"{'':<11}{'viamlite':>12}{'viam-sdk':>12}{'ratio':>8}   {'CPU/call viamlite':>18}{'viam-sdk':>10}{'ratio':>8}")
         for label, lr, sr, lc, sc in rows:
             print(f"{label:<11}{lr:>10.0f}/s{sr:>10.0f}/s{lr / sr:>7.2f}x   {lc:>16.0f}us{sc:>8.0f}us{lc / sc:>7.2f}x")

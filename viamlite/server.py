@@ -29,7 +29,7 @@ class MachineServer:
     ``shutdown`` is called when a client asks the machine to shut down.
     """
 
-    def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, max_workers: int = 32) -> None:
+    def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, max_workers: int = 16) -> None:
         self.machine = machine
         self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, max_workers=max_workers)
         self.port = 0
