@@ -274,3 +274,36 @@ def test_do_command_unsupported_is_clear(demo_server: Any) -> None:
 
     err = run(demo_server.address, body)
     assert "servo1" in str(err)
+
+
+def test_machine_status_reports_unhealthy_resource_and_shutdown(serve: Any) -> None:
+    from datetime import datetime
+
+    config = {
+        "components": [
+            {"name": "s1", "api": "rdk:component:servo", "model": "fake"},
+            {"name": "e1", "api": "rdk:component:encoder", "model": "fake", "attributes": {"motor": "s1"}},
+        ],
+        "cloud": {"id": "part-123", "location_id": "loc-9"},
+    }
+    proc = serve(config)
+
+    async def body(robot: RobotClient) -> Any:
+        status = await robot.get_machine_status()
+        cloud = await robot.get_cloud_metadata()
+        await robot.log("client-logger", "warn", datetime.now(), "hello from the sdk", "")
+        with pytest.raises(GRPCError) as info:
+            await Encoder.from_robot(robot, "e1").get_position()
+        await robot.shutdown()
+        return status, cloud, info.value
+
+    status, cloud, err = run(proc.address, body)
+    states = {r.name.name: (r.state, r.error) for r in status.resources}
+    assert states["s1"][0] == status.resources[0].STATE_READY
+    assert states["e1"][0] == status.resources[0].STATE_UNHEALTHY and "motor" in states["e1"][1]
+    assert (cloud.machine_part_id, cloud.location_id) == ("part-123", "loc-9")
+    assert err.status == Status.UNAVAILABLE and "e1" in err.message
+    code = proc.proc.wait(15)
+    _, err_text = proc.proc.communicate()
+    assert code == 0
+    assert "hello from the sdk" in err_text
