@@ -29,9 +29,9 @@ class MachineServer:
     ``shutdown`` is called when a client asks the machine to shut down.
     """
 
-    def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, max_workers: int = 16) -> None:
+    def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, quick_workers: int = 4) -> None:
         self.machine = machine
-        self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, max_workers=max_workers)
+        self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, quick_workers=quick_workers)
         self.port = 0
 
     def start(self, bind: str) -> int:

@@ -9,13 +9,13 @@ from viamlite.gen import base_pb2 as pb
 service = ResourceService(Base.API, pb.DESCRIPTOR.services_by_name["BaseService"])
 
 
-@service.unary("MoveStraight")
+@service.unary("MoveStraight", long_running=True)
 def move_straight(base: Base, req: pb.MoveStraightRequest) -> pb.MoveStraightResponse:
     base.move_straight(req.distance_mm, req.mm_per_sec, extra=extra_of(req))
     return pb.MoveStraightResponse()
 
 
-@service.unary("Spin")
+@service.unary("Spin", long_running=True)
 def spin(base: Base, req: pb.SpinRequest) -> pb.SpinResponse:
     base.spin(req.angle_deg, req.degs_per_sec, extra=extra_of(req))
     return pb.SpinResponse()

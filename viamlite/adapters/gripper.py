@@ -10,13 +10,13 @@ from viamlite.gen import gripper_pb2 as pb
 service = ResourceService(Gripper.API, pb.DESCRIPTOR.services_by_name["GripperService"])
 
 
-@service.unary("Open")
+@service.unary("Open", long_running=True)
 def open_(gripper: Gripper, req: pb.OpenRequest) -> pb.OpenResponse:
     gripper.open(extra=extra_of(req))
     return pb.OpenResponse()
 
 
-@service.unary("Grab")
+@service.unary("Grab", long_running=True)
 def grab(gripper: Gripper, req: pb.GrabRequest) -> pb.GrabResponse:
     return pb.GrabResponse(success=gripper.grab(extra=extra_of(req)))
 
@@ -45,7 +45,7 @@ def get_current_inputs(gripper: Gripper, req: pb.GetCurrentInputsRequest) -> pb.
     return pb.GetCurrentInputsResponse(values=gripper.get_current_inputs(extra=extra_of(req)))
 
 
-@service.unary("GoToInputs")
+@service.unary("GoToInputs", long_running=True)
 def go_to_inputs(gripper: Gripper, req: pb.GoToInputsRequest) -> pb.GoToInputsResponse:
     gripper.go_to_inputs(list(req.values), extra=extra_of(req))
     return pb.GoToInputsResponse()

@@ -15,13 +15,13 @@ def set_power(motor: Motor, req: pb.SetPowerRequest) -> pb.SetPowerResponse:
     return pb.SetPowerResponse()
 
 
-@service.unary("GoFor")
+@service.unary("GoFor", long_running=True)
 def go_for(motor: Motor, req: pb.GoForRequest) -> pb.GoForResponse:
     motor.go_for(req.rpm, req.revolutions, extra=extra_of(req))
     return pb.GoForResponse()
 
 
-@service.unary("GoTo")
+@service.unary("GoTo", long_running=True)
 def go_to(motor: Motor, req: pb.GoToRequest) -> pb.GoToResponse:
     motor.go_to(req.rpm, req.position_revolutions, extra=extra_of(req))
     return pb.GoToResponse()

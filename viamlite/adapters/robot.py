@@ -32,6 +32,7 @@ _STATES = {
     State.REMOVING: pb.ResourceStatus.STATE_REMOVING,
     State.UNHEALTHY: pb.ResourceStatus.STATE_UNHEALTHY,
 }
+_LONG_RUNNING = {"BlockForOperation", "StopAll", "Shutdown"}
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
            "error": logging.ERROR, "fatal": logging.CRITICAL, "panic": logging.CRITICAL}
 
@@ -55,7 +56,8 @@ class RobotService:
             if fn is None or md.client_streaming or md.server_streaming:
                 continue
             out.append(Method(f"/{SERVICE}/{md.name}", message_class(md.input_type.full_name),
-                              message_class(md.output_type.full_name), _guard(md.name, fn)))
+                              message_class(md.output_type.full_name), _guard(md.name, fn),
+                              long_running=md.name in _LONG_RUNNING))
         return out
 
     # -- resources -------------------------------------------------------------

@@ -60,6 +60,7 @@ class Method:
     handler: Callable[[Any, Call], Any]
     server_streaming: bool = False
     client_streaming: bool = False
+    long_running: bool = False  # may block for seconds (a move, a wait): served apart from quick calls
 
 
 def message_class(full_name: str) -> type:
@@ -73,22 +74,25 @@ class ResourceService:
         self.api = api
         self.descriptor = descriptor
         self.service: str = descriptor.full_name
-        self._impls: dict[str, tuple[Callable[..., Any], bool]] = {}
+        self._impls: dict[str, tuple[Callable[..., Any], bool, bool]] = {}
 
-    def unary(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Decorate ``fn(resource, request) -> response`` as the method ``name``."""
-        return self._add(name, streaming=False)
+    def unary(self, name: str, *, long_running: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorate ``fn(resource, request) -> response`` as the method ``name``.
+
+        ``long_running`` marks methods that may block for seconds (GoFor, MoveStraight, ...).
+        """
+        return self._add(name, streaming=False, long_running=long_running)
 
     def stream(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorate ``fn(resource, request, call) -> iterator of responses``."""
-        return self._add(name, streaming=True)
+        return self._add(name, streaming=True, long_running=True)
 
-    def _add(self, name: str, streaming: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def _add(self, name: str, streaming: bool, long_running: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if name not in self.descriptor.methods_by_name:
             raise KeyError(f"{self.service} has no method {name}")
 
         def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._impls[name] = (fn, streaming)
+            self._impls[name] = (fn, streaming, long_running)
             return fn
 
         return deco
@@ -102,14 +106,14 @@ class ResourceService:
         for md in self.descriptor.methods:
             if md.name not in impls:
                 continue
-            fn, streaming = impls[md.name]
+            fn, streaming, long_running = impls[md.name]
             req_cls = message_class(md.input_type.full_name)
             resp_cls = message_class(md.output_type.full_name)
             path = f"/{self.service}/{md.name}"
             name_field = "board_name" if "name" not in md.input_type.fields_by_name else "name"
             binder = _bind_stream if streaming else _bind_unary
             out.append(Method(path, req_cls, resp_cls, binder(machine, self.api, path, fn, name_field),
-                              server_streaming=streaming))
+                              server_streaming=streaming, long_running=long_running))
         return out
 
 
@@ -185,9 +189,9 @@ def _get_readings(resource: Any, request: Any) -> Any:
     return response
 
 
-_COMMON: dict[str, tuple[Callable[..., Any], bool]] = {
-    "DoCommand": (_do_command, False),
-    "GetGeometries": (_get_geometries, False),
-    "GetStatus": (_get_status, False),
-    "GetReadings": (_get_readings, False),
+_COMMON: dict[str, tuple[Callable[..., Any], bool, bool]] = {
+    "DoCommand": (_do_command, False, True),  # a model's command may take as long as it likes
+    "GetGeometries": (_get_geometries, False, False),
+    "GetStatus": (_get_status, False, False),
+    "GetReadings": (_get_readings, False, False),
 }

@@ -116,28 +116,49 @@ def _reflection_handlers(service_names: Sequence[str], pool: Any) -> dict[str, g
         add_file_of(reflection_pb2)
     names = [*service_names, REFLECTION_V1, REFLECTION_V1ALPHA]
     servicer = reflection.ReflectionServicer(names, pool=pool)
+
+    def behavior(requests: Any, ctx: grpc.ServicerContext) -> Any:
+        return servicer.ServerReflectionInfo(requests, ctx)
+
     handler = grpc.stream_stream_rpc_method_handler(
-        servicer.ServerReflectionInfo,
+        behavior,
         request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
         response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
     )
     return {f"/{name}/ServerReflectionInfo": handler for name in (REFLECTION_V1, REFLECTION_V1ALPHA)}
 
 
-class GrpcServer:
-    """A grpcio server serving ``methods`` with reflection over ``pool``."""
+def _on_pool(handler: grpc.RpcMethodHandler, pool: futures.ThreadPoolExecutor) -> grpc.RpcMethodHandler:
+    """Run ``handler``'s behavior on ``pool`` instead of the server's default pool."""
+    behavior = handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
+    behavior.experimental_thread_pool = pool  # type: ignore[union-attr]
+    return handler
 
-    def __init__(self, methods: Iterable[Method], *, pool: Any, max_workers: int = 32) -> None:
+
+class GrpcServer:
+    """A grpcio server serving ``methods`` with reflection over ``pool``.
+
+    Quick calls run on ``quick_workers`` threads: few threads contend less for the GIL, which
+    is what makes many concurrent small calls cheap. Calls that may block for long (streams,
+    moves, waits: ``Method.long_running``) run on a separate pool of up to ``long_workers``
+    threads, so they never hold up the quick ones.
+    """
+
+    def __init__(self, methods: Iterable[Method], *, pool: Any, quick_workers: int = 4, long_workers: int = 64) -> None:
+        self._long_pool = futures.ThreadPoolExecutor(max_workers=long_workers, thread_name_prefix="viamlite-grpc-long")
         handlers: dict[str, grpc.RpcMethodHandler] = {}
         for m in methods:
             if m.client_streaming:
                 raise ValueError(f"{m.path}: client streaming is not supported")
             handlers[m.path] = _server_stream(m) if m.server_streaming else _unary(m)
+            if m.long_running or m.server_streaming:
+                _on_pool(handlers[m.path], self._long_pool)
         services = sorted({path.split("/")[1] for path in handlers})
-        handlers.update(_reflection_handlers(services, pool))
+        for path, handler in _reflection_handlers(services, pool).items():
+            handlers[path] = _on_pool(handler, self._long_pool)
         self.paths = sorted(handlers)
         self._server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="viamlite-grpc"),
+            futures.ThreadPoolExecutor(max_workers=quick_workers, thread_name_prefix="viamlite-grpc"),
             handlers=[_Table(handlers)],
             options=[
                 ("grpc.so_reuseport", 0),
@@ -165,6 +186,7 @@ class GrpcServer:
 
     def stop(self, grace: float | None = 1.0) -> None:
         self._server.stop(grace).wait()
+        self._long_pool.shutdown(wait=False, cancel_futures=True)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._server.wait_for_termination(timeout)
