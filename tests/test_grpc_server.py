@@ -108,3 +108,32 @@ def test_reflection_lists_services_and_gives_complete_descriptors(served_machine
         add(name)
     method = pool.FindMethodByName("viam.component.servo.v1.ServoService.Move")
     assert method.input_type.fields_by_name["angle_deg"].number == 2
+
+
+def test_long_calls_do_not_starve_quick_ones() -> None:
+    """More long-running calls than quick workers: quick calls are still answered."""
+    from viamlite.machine import Machine
+    from viamlite.server import MachineServer
+
+    motors = [{"name": f"m{i}", "api": "rdk:component:motor", "model": "fake"} for i in range(8)]
+    machine = Machine.from_config({"components": [*motors, {"name": "s", "api": "rdk:component:servo", "model": "fake"}]})
+    server = MachineServer(machine, quick_workers=2)
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.start('127.0.0.1:0')}")
+    go_for = channel.unary_unary("/viam.component.motor.v1.MotorService/GoFor")
+    calls = [go_for.future(motor_pb2.GoForRequest(name=f"m{i}", rpm=60, revolutions=1000).SerializeToString(), timeout=60)
+             for i in range(8)]
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(machine[f"m{i}"].is_moving() for i in range(8)):
+            time.sleep(0.01)
+        assert all(machine[f"m{i}"].is_moving() for i in range(8)), "all eight GoFor calls run at once"
+        reply = unary(channel, "/viam.component.servo.v1.ServoService/GetPosition",
+                      servo_pb2.GetPositionRequest(name="s").SerializeToString(), timeout=5)
+        assert servo_pb2.GetPositionResponse.FromString(reply).position_deg == 0
+    finally:
+        unary(channel, "/viam.robot.v1.RobotService/StopAll", b"")
+        for call in calls:
+            call.cancel()
+        channel.close()
+        server.stop(0)
+        machine.close()
