@@ -181,14 +181,14 @@ class Machine:
             if self._closed:
                 raise RuntimeError("the machine is closed")
             try:
-                order, _ = self.validate(config)
+                order, implicit = self.validate(config)
             except ConfigError as exc:
                 raise (exc.in_file(config.source) if config.source and not exc.file else exc) from None
             old = self._entries
-            wanted = {c.name for c in order}
+            wanted = {c.name: c for c in order}
             for name, entry in reversed(list(old.items())):
-                if name not in wanted or (old[name].config.api, old[name].config.model) != (
-                        _find(order, name).api, _find(order, name).model):
+                new = wanted.get(name)
+                if new is None or (new.api, new.model) != (entry.config.api, entry.config.model):
                     self._close_entry(entry, "removed")
             entries: dict[str, Entry] = {}
             rebuilt: set[str] = set()
@@ -196,8 +196,9 @@ class Machine:
                 prev = old.get(cfg.name)
                 if prev is not None and prev.resource is not None and prev.resource.closed:
                     prev = None
-                deps, missing = self._dependencies(cfg, entries)
-                dep_changed = any(d in rebuilt for d in (*cfg.depends_on, *self._implicit(cfg)))
+                needs = (*cfg.depends_on, *implicit.get(cfg.name, ()))
+                deps, missing = self._dependencies(needs, entries)
+                dep_changed = any(d in rebuilt for d in needs)
                 if missing:
                     if prev is not None:
                         self._close_entry(prev, "dependency unavailable")
@@ -219,13 +220,10 @@ class Machine:
             self._frames = None
             log.info("config applied (revision %d): %d resources", self.revision, len(entries))
 
-    def _implicit(self, cfg: ResourceConfig) -> list[str]:
-        reg = self.registry.lookup(cfg.api, cfg.model)
-        return list(reg.validate(cfg) or []) if reg and reg.validate else []
-
-    def _dependencies(self, cfg: ResourceConfig, built: Mapping[str, Entry]) -> tuple[dict[ResourceName, Resource], str]:
+    @staticmethod
+    def _dependencies(needs: Iterable[str], built: Mapping[str, Entry]) -> tuple[dict[ResourceName, Resource], str]:
         deps: dict[ResourceName, Resource] = {}
-        for dep in (*cfg.depends_on, *self._implicit(cfg)):
+        for dep in needs:
             entry = built.get(dep)
             if entry is None or entry.resource is None:
                 return {}, dep
@@ -334,13 +332,6 @@ class Machine:
             state = e.state if not e.error else f"{e.state}: {e.error}"
             lines.append(f"  {e.config.name:<16} {str(e.config.api):<28} {e.config.model.short:<10} {state}")
         return "\n".join(lines)
-
-
-def _find(order: list[ResourceConfig], name: str) -> ResourceConfig:
-    for cfg in order:
-        if cfg.name == name:
-            return cfg
-    raise KeyError(name)
 
 
 def _geometries(cfg: ResourceConfig, geometry_cls: Any) -> list[Any]:
