@@ -307,3 +307,47 @@ def test_machine_status_reports_unhealthy_resource_and_shutdown(serve: Any) -> N
     _, err_text = proc.proc.communicate()
     assert code == 0
     assert "hello from the sdk" in err_text
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_tls_from_configured_certificate(serve: Any, tmp_path: Any) -> None:
+    cert, key = _self_signed(tmp_path)
+    proc = serve({"components": [{"name": "s1", "api": "rdk:component:servo", "model": "fake"}],
+                  "network": {"tls_cert_file": cert, "tls_key_file": key}})
+    assert "(gRPC, TLS)" in "".join(proc.banner)
+
+    async def main() -> Any:
+        robot = await RobotClient.at_address(proc.address, RobotClient.Options(
+            dial_options=DialOptions(disable_webrtc=True)))
+        try:
+            servo = Servo.from_robot(robot, "s1")
+            await servo.move(12)
+            return await servo.get_position()
+        finally:
+            await robot.close()
+
+    assert asyncio.run(main()) == 12

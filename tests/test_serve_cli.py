@@ -103,3 +103,10 @@ def _eventually(check: Any, timeout: float = 10) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_unreadable_tls_files_exit_2(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"network": {"tls_cert_file": str(tmp_path / "no.pem"), "tls_key_file": str(tmp_path / "no.key")}})
+    out = run_cli("serve", "--config", str(path), "--bind", "127.0.0.1:0")
+    assert out.returncode == 2
+    assert "network.tls_cert_file" in out.stderr and "no.pem" in out.stderr

@@ -279,6 +279,25 @@ class NetworkConfig:
         return cls(bind, cert, key, window)
 
 
+def read_tls_files(network: NetworkConfig, source: str = "") -> tuple[bytes, bytes] | None:
+    """The (certificate, key) PEM bytes named by ``network``, or None when TLS is not configured."""
+    if not network.tls_cert_file:
+        return None
+    out = []
+    for key in ("tls_cert_file", "tls_key_file"):
+        path = getattr(network, key)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path!r}: {exc.strerror}", path=f"network.{key}", file=source,
+                              fix="point it at a readable PEM file") from None
+        if b"-----BEGIN" not in data:
+            raise ConfigError(f"{path!r} is not a PEM file", path=f"network.{key}", file=source,
+                              fix="give a PEM-encoded certificate chain and private key")
+        out.append(data)
+    return out[0], out[1]
+
+
 def split_host_port(text: str, path: str = "bind") -> tuple[str, int]:
     """Split ``host:port`` (``[::1]:8080`` for IPv6) and check the port."""
     host, sep, port = text.rpartition(":")

@@ -327,10 +327,17 @@ class Machine:
 
     def describe(self) -> str:
         """A short listing of the machine's resources, one per line."""
+        entries = list(self._entries.values())
+        if not entries:
+            return "  (no resources)"
+        width_name = max(len(e.config.name) for e in entries)
+        width_api = max(len(str(e.config.api)) for e in entries)
+        width_model = max(len(e.config.model.short) for e in entries)
         lines = []
-        for e in self._entries.values():
+        for e in entries:
             state = e.state if not e.error else f"{e.state}: {e.error}"
-            lines.append(f"  {e.config.name:<16} {str(e.config.api):<28} {e.config.model.short:<10} {state}")
+            lines.append(f"  {e.config.name:<{width_name}}  {str(e.config.api):<{width_api}}  "
+                         f"{e.config.model.short:<{width_model}}  {state}")
         return "\n".join(lines)
 
 

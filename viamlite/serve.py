@@ -31,7 +31,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     """Run until SIGINT/SIGTERM or a Shutdown call; returns the exit code."""
     t0 = time.perf_counter()
     _setup_logging(debug)
-    from viamlite.config import split_host_port
+    from viamlite.config import read_tls_files, split_host_port
     from viamlite.machine import ConfigWatcher, Machine
     from viamlite.server import MachineServer
     from viamlite.transport.grpc_server import BindError
@@ -40,6 +40,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         config = load_config(config_path) if config_path else demo_config()
         if bind:
             split_host_port(bind, "--bind")
+        tls = read_tls_files(config.network, config.source)
         machine = Machine(config)
     except ConfigError as exc:
         print(f"viamlite serve: config error: {exc}", file=sys.stderr)
@@ -48,7 +49,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     server = MachineServer(machine, shutdown=stop.set)
     address = bind or config.network.bind_address
     try:
-        port = server.start(address)
+        port = server.start(address, tls=tls)
     except BindError as exc:
         machine.close()
         print(f"viamlite serve: {exc}", file=sys.stderr)
@@ -56,7 +57,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     host = address.rpartition(":")[0]
     watcher = ConfigWatcher(machine, config_path).start() if config_path else None
     source = config_path or "the embedded demo machine"
-    print(f"viamlite serving {source} on {host}:{port} (gRPC, plaintext), pid {os.getpid()}, "
+    print(f"viamlite serving {source} on {host}:{port} (gRPC, {'TLS' if tls else 'plaintext'}), pid {os.getpid()}, "
           f"ready in {time.perf_counter() - t0:.2f} s", flush=True)
     print(machine.describe(), flush=True)
 

@@ -34,8 +34,15 @@ class MachineServer:
         self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, quick_workers=quick_workers)
         self.port = 0
 
-    def start(self, bind: str) -> int:
-        self.port = self.grpc.add_port(bind)
+    def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:
+        """Listen on ``bind``; ``tls`` is (certificate chain PEM, private key PEM) for TLS."""
+        credentials = None
+        if tls is not None:
+            import grpc
+
+            cert, key = tls
+            credentials = grpc.ssl_server_credentials([(key, cert)])
+        self.port = self.grpc.add_port(bind, credentials)
         self.grpc.start()
         return self.port
 
