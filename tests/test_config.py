@@ -45,6 +45,12 @@ def test_viam_server_config_parses() -> None:
     assert "secret" not in repr(remote)
 
 
+def test_service_model_defaults_to_builtin() -> None:
+    cfg = parse_config({"services": [{"name": "data_manager-1", "type": "data_manager", "attributes": {}}]})
+    assert cfg.services[0].model == Model("rdk", "builtin", "builtin")
+    assert cfg.services[0].api == API("rdk", "service", "data_manager")
+
+
 def test_attributes_are_read_only() -> None:
     cfg = parse_config(VIAM_SERVER_CONFIG)
     with pytest.raises(TypeError):
@@ -78,6 +84,19 @@ def test_durations(text: str, seconds: float) -> None:
         ({"network": {"sessions": {"heartbeat_window": "5ms"}}}, "network.sessions.heartbeat_window", "out of range"),
         ({"network": {"sessions": {"heartbeat_window": "soon"}}}, "network.sessions.heartbeat_window", "not a duration"),
         ({"remotes": [{"name": "r"}]}, "remotes[0].address", "no address"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake",
+                          "frame": {"geometry": {"type": "box", "x": 1, "y": 1, "z": 1, "translation": {"x": "ten"}}}}]},
+         "components[0].frame.geometry.translation.x", "number"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake",
+                          "frame": {"geometry": {"type": "sphere", "r": 1, "orientation": {"type": "spin"}}}}]},
+         "components[0].frame.geometry.orientation", "spin"),
+        ({"components": [{"name": "s", "type": "servo", "model": "fake", "frame": {"parent": "arm"}}]},
+         "components[0].frame.parent", "not a frame"),
+        ({"components": [{"name": "a", "type": "servo", "model": "fake", "frame": {"parent": "b"}},
+                         {"name": "b", "type": "servo", "model": "fake", "frame": {"parent": "a"}}]},
+         "components[0].frame.parent", "loop"),
+        ({"auth": {"handlers": [{"type": "api-key", "config": {"keys": ["id"], "id": "key"}}]}}, "auth.handlers",
+         "cannot enforce authentication"),
     ],
 )
 def test_errors_name_path_and_fix(config: dict, path: str, words: str) -> None:

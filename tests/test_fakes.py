@@ -11,13 +11,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 import viamlite_plugins.fake as fake
+
 from viamlite.components import interface_for
 from viamlite.components.encoder import PositionType
 from viamlite.config import parse_config
-from viamlite.errors import (CancelledError, ConfigError, InvalidArgumentError, ResourceClosedError,
-                             ViamliteError)
+from viamlite.errors import (
+    CancelledError,
+    ConfigError,
+    InvalidArgumentError,
+    ResourceClosedError,
+    ViamliteError,
+)
 from viamlite.names import API, Model, ResourceName
 from viamlite.operations import OperationManager
 from viamlite.registry import ModelRegistry
@@ -394,9 +399,8 @@ def test_board_streams_ticks_as_they_happen(build: Any) -> None:
 def test_board_close_ends_tick_streams(build: Any) -> None:
     board = build("board")
     stream = board.stream_ticks([])  # every interrupt
-    consumer = InThread(lambda: list(stream))
     board.set_gpio("x", True)
-    time.sleep(0.02)
+    consumer = InThread(lambda: list(stream))
     board.close()
     consumer.join(timeout=1.0)
     assert consumer.error is None

@@ -140,3 +140,11 @@ def test_watcher_applies_edits_and_keeps_last_good(machine: Machine, tmp_path: P
         {"name": "q", "api": "acme:component:widget", "model": "nope"}]}))
     assert watcher.check() is False and "unknown model" in str(watcher.last_error)
     assert {n.name for n in machine.resource_names()} == {"a", "z"}
+
+
+def test_builtin_service_viamlite_lacks_is_unavailable_not_fatal(machine: Machine) -> None:
+    machine.apply(parse_config({"components": [widget("a")],
+                                "services": [{"name": "dm", "type": "data_manager"}]}))
+    states = {e.config.name: (e.state, e.error) for e in machine.entries()}
+    assert states["a"][0] == State.READY
+    assert states["dm"][0] == State.UNHEALTHY and "no built-in data_manager service" in states["dm"][1]

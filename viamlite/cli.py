@@ -4,9 +4,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
-def build_parser(plugin_manager: object | None = None) -> argparse.ArgumentParser:
+def build_parser(plugin_manager: Any = None) -> argparse.ArgumentParser:
+    """The ``viamlite`` parser; each parsed command carries the plugin manager as
+    ``args.plugin_manager`` so commands reuse it rather than load plugins again."""
     from viamlite import __version__
     from viamlite.plugins import build_plugin_manager
 
@@ -15,7 +18,8 @@ def build_parser(plugin_manager: object | None = None) -> argparse.ArgumentParse
     parser.add_argument("--debug", action="store_true", help="debug logging, and tracebacks on errors")
     parser.add_argument("--version", action="version", version=f"viamlite {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    pm.hook.viamlite_register_commands(subparsers=subparsers)  # type: ignore[attr-defined]
+    pm.hook.viamlite_register_commands(subparsers=subparsers)
+    parser.set_defaults(plugin_manager=pm)
     return parser
 
 

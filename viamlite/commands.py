@@ -22,7 +22,7 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from viamlite.serve import serve
 
-    return serve(config_path=args.config, bind=args.bind, debug=args.debug)
+    return serve(config_path=args.config, bind=args.bind, debug=args.debug, plugin_manager=args.plugin_manager)
 
 
 def _version(args: argparse.Namespace) -> int:

@@ -75,14 +75,7 @@ class FrameConfig:
         _expect(tr, dict, f"{path}.translation", "an object", 'write "translation": {"x": 0, "y": 0, "z": 0} (millimetres)')
         translation = tuple(_number(tr, k, f"{path}.translation") for k in ("x", "y", "z"))
         orientation = obj.get("orientation")
-        if orientation is not None:
-            from viamlite import spatial
-
-            try:
-                spatial.parse_orientation(orientation)
-            except ValueError as exc:
-                raise ConfigError(str(exc), path=f"{path}.orientation",
-                                  fix='write {"type": "ov_degrees", "value": {"x": 0, "y": 0, "z": 1, "th": 0}}') from None
+        _check_orientation(orientation, f"{path}.orientation")
         geometry = obj.get("geometry")
         if geometry is not None:
             _check_geometry(geometry, f"{path}.geometry")
@@ -98,6 +91,23 @@ def _check_geometry(obj: Any, path: str) -> None:
                           fix="use one of: box (x, y, z), sphere (r), capsule (r, l), sizes in millimetres")
     for key in needs[kind]:
         _number(obj, key, path)
+    tr = obj.get("translation") or {}
+    _expect(tr, dict, f"{path}.translation", "an object", 'write "translation": {"x": 0, "y": 0, "z": 0} (millimetres)')
+    for key in ("x", "y", "z"):
+        _number(tr, key, f"{path}.translation")
+    _check_orientation(obj.get("orientation"), f"{path}.orientation")
+
+
+def _check_orientation(orientation: Any, path: str) -> None:
+    if orientation is None:
+        return
+    from viamlite import spatial
+
+    try:
+        spatial.parse_orientation(orientation)
+    except ValueError as exc:
+        raise ConfigError(str(exc), path=path,
+                          fix='write {"type": "ov_degrees", "value": {"x": 0, "y": 0, "z": 1, "th": 0}}') from None
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,8 @@ class ResourceConfig:
                               fix="use letters, digits, '-' and '_', starting with a letter or digit")
         api = cls._parse_api(obj, path, kind, example)
         model_text = obj.get("model")
+        if model_text is None and kind == "service":
+            model_text = "rdk:builtin:builtin"  # as viam-server: a service's model defaults to builtin
         if not isinstance(model_text, str) or not model_text:
             raise ConfigError(f"{kind} {name!r} has no model", path=f"{path}.model",
                               fix='set "model", such as "rdk:builtin:fake" or its short form "fake"')
@@ -339,6 +351,7 @@ def parse_config(obj: Any, *, source: str = "") -> MachineConfig:
                          for i, s in enumerate(_list(obj, "services")))
         remotes = tuple(RemoteConfig.parse(r, f"remotes[{i}]") for i, r in enumerate(_list(obj, "remotes")))
         network = NetworkConfig.parse(obj.get("network") or {}, "network")
+        _check_auth(obj.get("auth"))
         _check_names(components + services, remotes)
         return MachineConfig(components, services, remotes, network, obj, source)
     except ConfigError as exc:
@@ -357,11 +370,43 @@ def _check_names(resources: tuple[ResourceConfig, ...], remotes: tuple[RemoteCon
             if dep not in seen:
                 raise ConfigError(f"depends on {dep!r}, which is not in the config", path=f"{res.path}.depends_on[{i}]",
                                   fix=f"add a resource named {dep!r} or remove it from depends_on")
+    _check_frames(resources)
     names: set[str] = set()
     for remote in remotes:
         if remote.name in names:
             raise ConfigError(f"remote name {remote.name!r} is used twice", path="remotes", fix="give every remote its own name")
         names.add(remote.name)
+
+
+def _check_auth(auth: Any) -> None:
+    if not auth:
+        return
+    _expect(auth, dict, "auth", "an object", 'write "auth": {"handlers": [...]}, or leave it out')
+    handlers = auth.get("handlers") or []
+    _expect(handlers, list, "auth.handlers", "a list", 'write "handlers": [...]')
+    if handlers:
+        raise ConfigError("this version of viamlite cannot enforce authentication, and will not serve a machine "
+                          "whose config asks for it without enforcing it", path="auth.handlers",
+                          fix="remove the auth block to serve without authentication on a trusted network")
+
+
+def _check_frames(resources: tuple[ResourceConfig, ...]) -> None:
+    """Every frame's parent is ``world`` or another resource's frame, with no loops."""
+    parents = {r.name: r for r in resources if r.frame is not None}
+    for res in parents.values():
+        seen = [res.name]
+        parent = res.frame.parent  # type: ignore[union-attr]
+        while parent != "world":
+            if parent not in parents:
+                known = ", ".join(["world", *sorted(parents)])
+                raise ConfigError(f"frame parent {parent!r} is not a frame of this machine", path=f"{res.path}.frame.parent",
+                                  fix=f"use one of: {known} (a resource has a frame when it has a frame block)")
+            if parent in seen:
+                loop = " -> ".join([*seen, parent])
+                raise ConfigError(f"frames form a loop: {loop}", path=f"{res.path}.frame.parent",
+                                  fix="make one of these frames a child of world")
+            seen.append(parent)
+            parent = parents[parent].frame.parent  # type: ignore[union-attr]
 
 
 def load_config(path: str | Path) -> MachineConfig:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from viamlite.config import MachineConfig, ResourceConfig, load_config, parse_config
 from viamlite.errors import ConfigError, ResourceNotFoundError, UnhealthyResourceError
-from viamlite.names import API, ResourceName
+from viamlite.frames import build_frame_system
+from viamlite.names import API, Model, ResourceName
 from viamlite.operations import OperationManager
 from viamlite.resource import Actuator, MustRebuild, Resource
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.spatial import FrameSystem
 
 log = logging.getLogger("viamlite.machine")
+BUILTIN_SERVICE = Model("rdk", "builtin", "builtin")
 
 
 class State:
@@ -102,12 +104,13 @@ class Machine:
         self.config = MachineConfig()
         self.revision = 0
         self.started = time.time()
+        self.applied_at = self.started  # when the running config was applied
         self._entries: dict[str, Entry] = {}
         self._by_api: dict[tuple[API, str], Entry] = {}
         self._apply_lock = threading.RLock()
         self._on_close: list[Callable[[], None]] = []
         self._closed = False
-        self._frames: FrameSystem | None = None
+        self._frames: FrameSystem = build_frame_system(self.config)
         if config is not None:
             self.apply(config)
             self.plugins.hook.viamlite_machine_started(machine=self)
@@ -156,6 +159,8 @@ class Machine:
         implicit: dict[str, list[str]] = {}
         for cfg in config.resources:
             reg = self.registry.lookup(cfg.api, cfg.model)
+            if reg is None and cfg.model == BUILTIN_SERVICE and cfg.api.type == "service":
+                continue  # viam-server's built-in services: reported unavailable, not a config error
             if reg is None:
                 models = ", ".join(m.short for m in self.registry.models_for(cfg.api)) or "none are installed"
                 raise ConfigError(f"unknown model {str(cfg.model)!r} for API {cfg.api}", path=f"{cfg.path}.model",
@@ -217,7 +222,8 @@ class Machine:
             self._by_api = {(e.config.api, name): e for name, e in entries.items()}
             self.config = config
             self.revision += 1
-            self._frames = None
+            self.applied_at = time.time()
+            self._frames = build_frame_system(config)
             log.info("config applied (revision %d): %d resources", self.revision, len(entries))
 
     @staticmethod
@@ -234,10 +240,11 @@ class Machine:
         from viamlite.geometry import Geometry
 
         revision = self.revision + 1
+        geometries = _geometries(cfg, Geometry)
         if prev is not None and prev.resource is not None:
             try:
                 prev.resource.reconfigure(cfg, deps)
-                prev.resource.geometries = _geometries(cfg, Geometry)
+                prev.resource.geometries = geometries
                 log.info("reconfigured %s", cfg.resource_name)
                 return Entry(cfg, prev.resource, State.READY, "", revision, time.time())
             except MustRebuild:
@@ -246,10 +253,13 @@ class Machine:
                 log.warning("%s could not reconfigure in place (%s); rebuilding it", cfg.resource_name, exc)
             self._close_entry(prev, "rebuilding")
         reg = self.registry.lookup(cfg.api, cfg.model)
-        assert reg is not None  # validated
+        if reg is None:  # a built-in service of viam-server's that viamlite does not have
+            message = f"viamlite has no built-in {cfg.api.subtype} service; this service is not available"
+            log.warning("%s: %s", cfg.resource_name, message)
+            return Entry(cfg, None, State.UNHEALTHY, message, revision, time.time())
         try:
             resource = reg.factory(cfg, deps)
-            resource.geometries = _geometries(cfg, Geometry)
+            resource.geometries = geometries
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, (ConfigError,)) else str(exc)
             log.error("could not build %s (model %s): %s", cfg.resource_name, cfg.model, message)
@@ -289,11 +299,7 @@ class Machine:
         return errors
 
     def frame_system(self) -> "FrameSystem":
-        """The frame system from the config's frame blocks (cached per revision)."""
-        if self._frames is None:
-            from viamlite.frames import build_frame_system
-
-            self._frames = build_frame_system(self.config)
+        """The frame system from the running config's frame blocks."""
         return self._frames
 
     def on_close(self, callback: Callable[[], None]) -> None:

@@ -133,11 +133,6 @@ class OperationManager:
         for op in self.list():
             op.cancel()
 
-    def block(self, op_id: str, timeout: float | None = None) -> bool:
-        """Wait until ``op_id`` ends; True when it ended (or was not running)."""
-        op = self.get(op_id)
-        return True if op is None else op.done.wait(timeout)
-
 
 def current() -> Operation | None:
     """The operation the calling thread runs, if any."""

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from importlib import resources
+from typing import Any
 
 from viamlite.config import MachineConfig, load_config, parse_config
 from viamlite.errors import ConfigError
@@ -27,7 +28,8 @@ def _setup_logging(debug: bool) -> None:
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
 
-def serve(config_path: str | None = None, bind: str | None = None, debug: bool = False) -> int:
+def serve(config_path: str | None = None, bind: str | None = None, debug: bool = False,
+          plugin_manager: Any = None) -> int:
     """Run until SIGINT/SIGTERM or a Shutdown call; returns the exit code."""
     t0 = time.perf_counter()
     _setup_logging(debug)
@@ -41,7 +43,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         if bind:
             split_host_port(bind, "--bind")
         tls = read_tls_files(config.network, config.source)
-        machine = Machine(config)
+        machine = Machine(config, plugin_manager=plugin_manager)
     except ConfigError as exc:
         print(f"viamlite serve: config error: {exc}", file=sys.stderr)
         return 2

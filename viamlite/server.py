@@ -5,11 +5,12 @@ import importlib
 import logging
 from collections.abc import Callable
 
-from viamlite.adapters import COMPONENT_ADAPTERS
+from viamlite.adapters import adapter_module
 from viamlite.adapters.robot import RobotService
-from viamlite.adapters.service import Method
+from viamlite.components import COMPONENTS
 from viamlite.gen import POOL
 from viamlite.machine import Machine
+from viamlite.rpc import Method
 from viamlite.transport.grpc_server import GrpcServer
 
 log = logging.getLogger("viamlite.server")
@@ -18,8 +19,8 @@ log = logging.getLogger("viamlite.server")
 def machine_methods(machine: Machine, shutdown: Callable[[], None] | None = None) -> list[Method]:
     """Every wire method viamlite serves, bound to ``machine``."""
     methods = RobotService(machine, shutdown).methods()
-    for module in COMPONENT_ADAPTERS.values():
-        methods += importlib.import_module(module).service.methods(machine)
+    for subtype in COMPONENTS:
+        methods += importlib.import_module(adapter_module(subtype)).service.methods(machine)
     return methods
 
 
@@ -29,9 +30,11 @@ class MachineServer:
     ``shutdown`` is called when a client asks the machine to shut down.
     """
 
-    def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, quick_workers: int = 4) -> None:
+    def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, quick_workers: int = 4,
+                 long_workers: int = 64) -> None:
         self.machine = machine
-        self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, quick_workers=quick_workers)
+        self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, quick_workers=quick_workers,
+                               long_workers=long_workers)
         self.port = 0
 
     def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:

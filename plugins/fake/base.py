@@ -6,11 +6,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
+
 from viamlite.components.base import Base, BaseProperties
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
 from viamlite.spatial import Vector3
-from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
 
 ZERO = Vector3(0.0, 0.0, 0.0)
 

@@ -9,10 +9,11 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
+
 from viamlite.components.board import AnalogValue, Board, PowerMode, Tick
 from viamlite.errors import CancelledError, InvalidArgumentError
 from viamlite.resource import Extra
-from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
 
 ADC_BITS = 12
 ADC_MAX = (1 << ADC_BITS) - 1
@@ -57,18 +58,20 @@ class TickStream(Iterator[Tick]):
     def __next__(self) -> Tick:
         from viamlite import operations
 
-        while not self._closed.is_set():
+        while True:  # ticks queued before a close are still delivered
             try:
                 item = self._queue.get(timeout=POLL_S)
             except queue.Empty:
+                if self._closed.is_set():
+                    raise StopIteration from None
                 op = operations.current()
-                if op is not None and op.cancelled.is_set():
+                if op is not None and op.is_cancelled():
                     self.close()
                     raise CancelledError(f"{op.method} was cancelled") from None
                 continue
-            if item is not _END:
-                return item
-        raise StopIteration
+            if item is _END:
+                raise StopIteration
+            return item
 
     def close(self) -> None:
         """Unsubscribe and end the iteration (also in a thread blocked on it). Idempotent."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from viamlite_plugins.fake import Attributes, FakeResource
+
 from viamlite.components.button import Button
 from viamlite.resource import Extra
-from viamlite_plugins.fake import Attributes, FakeResource
 
 
 class FakeButton(FakeResource, Button):

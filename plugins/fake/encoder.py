@@ -4,11 +4,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite.components.encoder import Encoder, EncoderPosition, EncoderProperties, PositionType
+from viamlite_plugins.fake import Attributes, FakeResource, finite
+
+from viamlite.components.encoder import (
+    Encoder,
+    EncoderPosition,
+    EncoderProperties,
+    PositionType,
+)
 from viamlite.errors import InvalidArgumentError
 from viamlite.names import API
 from viamlite.resource import Extra, Resource
-from viamlite_plugins.fake import Attributes, FakeResource, finite
 
 MOTOR_API = API.component("motor")
 

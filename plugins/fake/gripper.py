@@ -5,10 +5,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from viamlite_plugins.fake import Attributes, FakeResource, in_range
+
 from viamlite.components.gripper import Gripper, HoldingStatus
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
-from viamlite_plugins.fake import Attributes, FakeResource, in_range
 
 
 class FakeGripper(FakeResource, Gripper):

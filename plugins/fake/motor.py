@@ -7,10 +7,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
+
 from viamlite.components.motor import Motor, MotorProperties, PowerState
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
-from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite.components.movement_sensor import Accuracy, GeoPoint, GeoPosition, MovementSensor, MovementSensorProperties
+from viamlite_plugins.fake import Attributes, FakeResource
+
+from viamlite.components.movement_sensor import (
+    Accuracy,
+    GeoPoint,
+    GeoPosition,
+    MovementSensor,
+    MovementSensorProperties,
+)
 from viamlite.resource import Extra
 from viamlite.spatial import OrientationVector, Vector3
-from viamlite_plugins.fake import Attributes, FakeResource
 
 
 class FakeMovementSensor(FakeResource, MovementSensor):

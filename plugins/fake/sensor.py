@@ -6,10 +6,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from viamlite_plugins.fake import Attributes, FakeResource, thaw
+
 from viamlite.components.sensor import Sensor
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
-from viamlite_plugins.fake import Attributes, FakeResource, thaw
 
 PERIOD_S = 60.0
 

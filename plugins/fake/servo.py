@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from viamlite_plugins.fake import Attributes, FakeResource, finite
+
 from viamlite.components.servo import Servo
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
-from viamlite_plugins.fake import Attributes, FakeResource, finite
 
 
 class FakeServo(FakeResource, Servo):

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import json_format
 
 from viamlite import __version__
-from viamlite.adapters import COMPONENT_ADAPTERS, wire
-from viamlite.adapters.service import Call, Method, RpcError, message_class
-from viamlite.errors import InvalidArgumentError, ResourceNotFoundError
+from viamlite.adapters import adapter_module, wire
+from viamlite.adapters.service import message_class, rpc_error
+from viamlite.components import COMPONENTS
+from viamlite.errors import InvalidArgumentError
 from viamlite.gen import POOL, common_pb2
 from viamlite.gen import robot_pb2 as pb
 from viamlite.machine import State
 from viamlite.names import API
+from viamlite.rpc import Call, Lane, Method, RpcError
 from viamlite.spatial import FrameError, Pose
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +34,7 @@ _STATES = {
     State.REMOVING: pb.ResourceStatus.STATE_REMOVING,
     State.UNHEALTHY: pb.ResourceStatus.STATE_UNHEALTHY,
 }
-_LONG_RUNNING = {"BlockForOperation", "StopAll", "Shutdown"}
+_LONG_RUNNING = {"BlockForOperation"}
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
            "error": logging.ERROR, "fatal": logging.CRITICAL, "panic": logging.CRITICAL}
 
@@ -57,7 +59,7 @@ class RobotService:
                 continue
             out.append(Method(f"/{SERVICE}/{md.name}", message_class(md.input_type.full_name),
                               message_class(md.output_type.full_name), _guard(md.name, fn),
-                              long_running=md.name in _LONG_RUNNING))
+                              lane=Lane.LONG if md.name in _LONG_RUNNING else Lane.CONTROL))
         return out
 
     # -- resources -------------------------------------------------------------
@@ -76,7 +78,7 @@ class RobotService:
     def GetMachineStatus(self, req: Any, call: Call) -> Any:
         resp = pb.GetMachineStatusResponse(state=pb.GetMachineStatusResponse.STATE_RUNNING)
         resp.config.revision = str(self.machine.revision)
-        resp.config.last_updated.FromSeconds(int(self.machine.started))
+        resp.config.last_updated.FromNanoseconds(int(self.machine.applied_at * 1e9))
         for entry in self.machine.entries():
             status = resp.resources.add(name=resource_name_proto(entry.config.api, entry.config.name),
                                         state=_STATES.get(entry.state, pb.ResourceStatus.STATE_UNSPECIFIED),
@@ -109,8 +111,7 @@ class RobotService:
         return resp
 
     def CancelOperation(self, req: Any, call: Call) -> Any:
-        if not self.machine.operations.cancel(req.id):
-            raise ResourceNotFoundError("operation", req.id)
+        self.machine.operations.cancel(req.id)  # an operation that already ended is not an error
         return pb.CancelOperationResponse()
 
     def BlockForOperation(self, req: Any, call: Call) -> Any:
@@ -184,22 +185,20 @@ class RobotService:
 
 
 def _service_for(api: API) -> str:
-    if api.namespace == "rdk" and api.type == "component" and api.subtype in COMPONENT_ADAPTERS:
+    if api.namespace == "rdk" and api.type == "component" and api.subtype in COMPONENTS:
         import importlib
 
-        return importlib.import_module(COMPONENT_ADAPTERS[api.subtype]).service.service
+        return importlib.import_module(adapter_module(api.subtype)).service.service
     return ""
 
 
 def _guard(name: str, fn: Callable[[Any, Call], Any]) -> Callable[[Any, Call], Any]:
-    from viamlite.adapters.service import _rpc_error
-
     def handler(req: Any, call: Call) -> Any:
         try:
             return fn(req, call)
         except RpcError:
             raise
         except Exception as exc:
-            raise _rpc_error(exc, name) from exc
+            raise rpc_error(exc, name) from exc
 
     return handler

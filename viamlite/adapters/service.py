@@ -7,68 +7,38 @@ GetReadings) are added here once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf import message_factory
 
 from viamlite.adapters import status, wire
 from viamlite.gen import POOL, common_pb2
 from viamlite.names import API
+from viamlite.rpc import Call, Code, Lane, Method, RpcError
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.machine import Machine
 
 log = logging.getLogger("viamlite.adapters")
 
-
-class Call(Protocol):
-    """What an adapter may know of a call in flight, whatever the transport."""
-
-    def metadata(self) -> Sequence[tuple[str, str | bytes]]: ...
-
-    def time_remaining(self) -> float | None: ...
-
-    def add_done_callback(self, callback: Callable[[], None]) -> None: ...
-
-    def is_active(self) -> bool: ...
-
-    def peer(self) -> str: ...
-
-
-class RpcError(Exception):
-    """Raised by dispatch: the transport turns it into a status."""
-
-    def __init__(self, code: Any, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Method:
-    """One served method: full path, message classes, and the function that runs it.
-
-    ``handler(request, call) -> response`` (unary) or an iterator of responses
-    (``server_streaming``).
-    """
-
-    path: str
-    request_class: type
-    response_class: type
-    handler: Callable[[Any, Call], Any]
-    server_streaming: bool = False
-    client_streaming: bool = False
-    long_running: bool = False  # may block for seconds (a move, a wait): served apart from quick calls
+__all__ = ["Call", "ResourceService", "message_class", "rpc_error"]
 
 
 def message_class(full_name: str) -> type:
     return message_factory.GetMessageClass(POOL.FindMessageTypeByName(full_name))
 
 
+def rpc_error(exc: BaseException, where: str) -> RpcError:
+    """The status for ``exc``; unexpected failures are logged with their traceback."""
+    err = status.rpc_error(exc, where)
+    if err.code == Code.UNKNOWN:
+        log.warning("%s failed", where, exc_info=exc)
+    return err
+
+
 class ResourceService:
-    """The methods of one resource API's gRPC service."""
+    """The methods of one resource API's service (``descriptor``: its ServiceDescriptor)."""
 
     def __init__(self, api: API, descriptor: Any) -> None:
         self.api = api
@@ -79,7 +49,8 @@ class ResourceService:
     def unary(self, name: str, *, long_running: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorate ``fn(resource, request) -> response`` as the method ``name``.
 
-        ``long_running`` marks methods that may block for seconds (GoFor, MoveStraight, ...).
+        ``long_running`` marks methods that may block for seconds (GoFor, MoveStraight, ...):
+        they run apart from quick calls, and end when their caller cancels or goes away.
         """
         return self._add(name, streaming=False, long_running=long_running)
 
@@ -107,55 +78,52 @@ class ResourceService:
             if md.name not in impls:
                 continue
             fn, streaming, long_running = impls[md.name]
-            req_cls = message_class(md.input_type.full_name)
-            resp_cls = message_class(md.output_type.full_name)
             path = f"/{self.service}/{md.name}"
-            name_field = "board_name" if "name" not in md.input_type.fields_by_name else "name"
-            binder = _bind_stream if streaming else _bind_unary
-            out.append(Method(path, req_cls, resp_cls, binder(machine, self.api, path, fn, name_field),
-                              server_streaming=streaming, long_running=long_running))
+            name_field = "name" if "name" in md.input_type.fields_by_name else "board_name"
+            where = f"{self.api.subtype} {{!r}} {md.name}"
+            if streaming:
+                handler = _bind_stream(machine, self.api, path, fn, name_field, where)
+            else:
+                handler = _bind_unary(machine, self.api, path, fn, name_field, where, long_running)
+            out.append(Method(path, message_class(md.input_type.full_name), message_class(md.output_type.full_name),
+                              handler, server_streaming=streaming, lane=Lane.LONG if long_running else Lane.QUICK))
         return out
 
 
-def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any], name_field: str) -> Callable[[Any, Call], Any]:
+def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any], name_field: str, where: str,
+                long_running: bool) -> Callable[[Any, Call], Any]:
     lookup = machine.resource
     run = machine.operations.run
-    method = path.rsplit("/", 1)[1]
 
     def handler(request: Any, call: Call) -> Any:
         name = getattr(request, name_field)
         try:
             resource = lookup(api, name)
-            with run(path, request):
+            with run(path, request) as op:
+                if long_running:  # a cancelled or vanished caller ends the operation
+                    call.add_done_callback(op.cancel)
                 return fn(resource, request)
         except Exception as exc:
-            raise _rpc_error(exc, f"{api.subtype} {name!r} {method}") from exc
+            raise rpc_error(exc, where.format(name)) from exc
 
     return handler
 
 
-def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any], name_field: str) -> Callable[[Any, Call], Any]:
-    method = path.rsplit("/", 1)[1]
-
+def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any], name_field: str,
+                 where: str) -> Callable[[Any, Call], Any]:
     def handler(request: Any, call: Call) -> Iterator[Any]:
         name = getattr(request, name_field)
         try:
             resource = machine.resource(api, name)
-            with machine.operations.run(path, request):
+            with machine.operations.run(path, request) as op:
+                call.add_done_callback(op.cancel)
                 yield from fn(resource, request, call)
         except GeneratorExit:
             raise
         except Exception as exc:
-            raise _rpc_error(exc, f"{api.subtype} {name!r} {method}") from exc
+            raise rpc_error(exc, where.format(name)) from exc
 
     return handler
-
-
-def _rpc_error(exc: BaseException, where: str) -> RpcError:
-    code = status.code_for(exc)
-    if code.name == "UNKNOWN":
-        log.warning("%s failed", where, exc_info=exc)
-    return RpcError(code, status.describe(exc, where))
 
 
 # -- methods every API shares ------------------------------------------------------
@@ -166,7 +134,7 @@ def _do_command(resource: Any, request: Any) -> Any:
     if result is None:
         result = {}
     if not isinstance(result, dict):
-        raise TypeError(f"do_command must return a dict, returned {type(result).__name__}")
+        raise TypeError(f"the driver's do_command returned {type(result).__name__}, not a dict")
     response = common_pb2.DoCommandResponse()
     wire.dict_to_struct(result, response.result)
     return response

@@ -1,31 +1,28 @@
-"""Which gRPC status code each error family becomes."""
+"""Which status code each error family becomes, and the message that goes with it."""
 from __future__ import annotations
 
-import grpc
-
 from viamlite import errors
+from viamlite.rpc import Code, RpcError
 
-_CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
-    (errors.ResourceNotFoundError, grpc.StatusCode.NOT_FOUND),
-    (errors.InvalidArgumentError, grpc.StatusCode.INVALID_ARGUMENT),
-    (errors.NotSupportedError, grpc.StatusCode.UNIMPLEMENTED),
-    (errors.UnhealthyResourceError, grpc.StatusCode.UNAVAILABLE),
-    (errors.ResourceClosedError, grpc.StatusCode.UNAVAILABLE),
-    (errors.CancelledError, grpc.StatusCode.CANCELLED),
-    (errors.ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
-    (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
-    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
-    (TypeError, grpc.StatusCode.INVALID_ARGUMENT),
-    (PermissionError, grpc.StatusCode.PERMISSION_DENIED),
+_CODES: tuple[tuple[type[BaseException], Code], ...] = (
+    (errors.ResourceNotFoundError, Code.NOT_FOUND),
+    (errors.InvalidArgumentError, Code.INVALID_ARGUMENT),
+    (errors.ConfigError, Code.INVALID_ARGUMENT),
+    (errors.NotSupportedError, Code.UNIMPLEMENTED),
+    (errors.UnhealthyResourceError, Code.UNAVAILABLE),
+    (errors.ResourceClosedError, Code.UNAVAILABLE),
+    (errors.CancelledError, Code.CANCELLED),
+    (TimeoutError, Code.DEADLINE_EXCEEDED),
+    (NotImplementedError, Code.UNIMPLEMENTED),
 )
 
 
-def code_for(exc: BaseException) -> grpc.StatusCode:
+def code_for(exc: BaseException) -> Code:
+    """The code for ``exc``; anything not raised on purpose (a driver's bug) is UNKNOWN."""
     for family, code in _CODES:
         if isinstance(exc, family):
             return code
-    return grpc.StatusCode.UNKNOWN
+    return Code.UNKNOWN
 
 
 def describe(exc: BaseException, where: str) -> str:
@@ -34,3 +31,7 @@ def describe(exc: BaseException, where: str) -> str:
         return f"{where}: {exc}"
     text = str(exc) or "no details"
     return f"{where}: {type(exc).__name__}: {text}"
+
+
+def rpc_error(exc: BaseException, where: str) -> RpcError:
+    return RpcError(code_for(exc), describe(exc, where))

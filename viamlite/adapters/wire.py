@@ -6,6 +6,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from viamlite.components.movement_sensor import AngularVelocity
 from viamlite.errors import InvalidArgumentError
 from viamlite.gen import common_pb2, struct_pb2_of_pool
 from viamlite.spatial import OrientationVector, Pose, Vector3
@@ -67,7 +68,8 @@ def geometry_to_proto(geometry: Any) -> Any:
 def _plain(obj: Any) -> Any:
     """Turn readings into JSON-like values, encoding spatial types as the Viam SDKs do."""
     if isinstance(obj, Vector3):
-        return {"x": obj.x, "y": obj.y, "z": obj.z, "_type": "vector3"}
+        kind = "angular_velocity" if isinstance(obj, AngularVelocity) else "vector3"
+        return {"x": obj.x, "y": obj.y, "z": obj.z, "_type": kind}
     if isinstance(obj, OrientationVector):
         return {"ox": obj.o_x, "oy": obj.o_y, "oz": obj.o_z, "theta": obj.theta_deg, "_type": "orientation_vector_degrees"}
     if hasattr(obj, "latitude") and hasattr(obj, "longitude"):

@@ -9,6 +9,10 @@ from viamlite.resource import Extra, Sensing
 from viamlite.spatial import OrientationVector, Vector3
 
 
+class AngularVelocity(Vector3):
+    """Degrees per second about x, y, z; a reading the wire tags apart from a plain vector."""
+
+
 class GeoPoint(NamedTuple):
     latitude: float
     longitude: float
@@ -73,7 +77,8 @@ class MovementSensor(Sensing):
         if props.linear_velocity_supported:
             out["linear_velocity"] = self.get_linear_velocity()
         if props.angular_velocity_supported:
-            out["angular_velocity"] = self.get_angular_velocity()
+            v = self.get_angular_velocity()
+            out["angular_velocity"] = AngularVelocity(v.x, v.y, v.z)
         if props.linear_acceleration_supported:
             out["linear_acceleration"] = self.get_linear_acceleration()
         if props.compass_heading_supported:

@@ -14,13 +14,21 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from viamlite.adapters.service import Method, RpcError
+from viamlite.rpc import Code, Lane, Method, RpcError
+from viamlite.transport.workers import ElasticExecutor
 
 log = logging.getLogger("viamlite.grpc")
 
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 REFLECTION_V1ALPHA = "grpc.reflection.v1alpha.ServerReflection"
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+_STATUS = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def status_code(code: Code) -> grpc.StatusCode:
+    return _STATUS[int(code)]
 
 
 class BindError(OSError):
@@ -38,17 +46,11 @@ class _GrpcCall:
     def metadata(self) -> Sequence[tuple[str, str | bytes]]:
         return self._ctx.invocation_metadata()
 
-    def time_remaining(self) -> float | None:
-        return self._ctx.time_remaining()
-
     def add_done_callback(self, callback: Callable[[], None]) -> None:
         self._ctx.add_callback(callback)
 
     def is_active(self) -> bool:
         return self._ctx.is_active()
-
-    def peer(self) -> str:
-        return self._ctx.peer()
 
 
 def _parse(cls: Any, data: bytes, ctx: grpc.ServicerContext, path: str) -> Any:
@@ -67,7 +69,7 @@ def _unary(method: Method) -> grpc.RpcMethodHandler:
         try:
             return handler(request, _GrpcCall(ctx)).SerializeToString()
         except RpcError as err:
-            ctx.abort(err.code, err.message)
+            ctx.abort(status_code(err.code), err.message)
 
     return grpc.unary_unary_rpc_method_handler(behavior)
 
@@ -81,7 +83,7 @@ def _server_stream(method: Method) -> grpc.RpcMethodHandler:
             for response in handler(request, _GrpcCall(ctx)):
                 yield response.SerializeToString()
         except RpcError as err:
-            ctx.abort(err.code, err.message)
+            ctx.abort(status_code(err.code), err.message)
 
     return grpc.unary_stream_rpc_method_handler(behavior)
 
@@ -138,27 +140,32 @@ def _on_pool(handler: grpc.RpcMethodHandler, pool: futures.ThreadPoolExecutor) -
 class GrpcServer:
     """A grpcio server serving ``methods`` with reflection over ``pool``.
 
-    Quick calls run on ``quick_workers`` threads: few threads contend less for the GIL, which
-    is what makes many concurrent small calls cheap. Calls that may block for long (streams,
-    moves, waits: ``Method.long_running``) run on a separate pool of up to ``long_workers``
-    threads, so they never hold up the quick ones.
+    Each :class:`~viamlite.rpc.Lane` has its own workers: quick resource calls run on an
+    :class:`ElasticExecutor` of ``quick_workers`` threads (few threads contend less for the
+    GIL); long calls and streams on a pool of up to ``long_workers`` threads, so they never
+    hold up quick ones; machine control (StopAll, ResourceNames, ...) on a pool of its own,
+    so it answers however busy the others are.
     """
 
-    def __init__(self, methods: Iterable[Method], *, pool: Any, quick_workers: int = 4, long_workers: int = 64) -> None:
-        self._long_pool = futures.ThreadPoolExecutor(max_workers=long_workers, thread_name_prefix="viamlite-grpc-long")
+    def __init__(self, methods: Iterable[Method], *, pool: Any, quick_workers: int = 4,
+                 long_workers: int = 64, control_workers: int = 2) -> None:
+        self.quick_pool = ElasticExecutor(quick_workers, 32, name="viamlite-grpc")
+        self._lanes = {
+            Lane.LONG: futures.ThreadPoolExecutor(long_workers, thread_name_prefix="viamlite-grpc-long"),
+            Lane.CONTROL: futures.ThreadPoolExecutor(control_workers, thread_name_prefix="viamlite-grpc-control"),
+        }
         handlers: dict[str, grpc.RpcMethodHandler] = {}
         for m in methods:
-            if m.client_streaming:
-                raise ValueError(f"{m.path}: client streaming is not supported")
             handlers[m.path] = _server_stream(m) if m.server_streaming else _unary(m)
-            if m.long_running or m.server_streaming:
-                _on_pool(handlers[m.path], self._long_pool)
+            lane = Lane.LONG if m.server_streaming else m.lane
+            if lane in self._lanes:
+                _on_pool(handlers[m.path], self._lanes[lane])
         services = sorted({path.split("/")[1] for path in handlers})
         for path, handler in _reflection_handlers(services, pool).items():
-            handlers[path] = _on_pool(handler, self._long_pool)
+            handlers[path] = _on_pool(handler, self._lanes[Lane.LONG])
         self.paths = sorted(handlers)
         self._server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=quick_workers, thread_name_prefix="viamlite-grpc"),
+            self.quick_pool,  # type: ignore[arg-type]  # grpc needs only submit()
             handlers=[_Table(handlers)],
             options=[
                 ("grpc.so_reuseport", 0),
@@ -186,7 +193,8 @@ class GrpcServer:
 
     def stop(self, grace: float | None = 1.0) -> None:
         self._server.stop(grace).wait()
-        self._long_pool.shutdown(wait=False, cancel_futures=True)
+        for executor in (*self._lanes.values(), self.quick_pool):
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._server.wait_for_termination(timeout)
