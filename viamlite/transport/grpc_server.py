@@ -6,7 +6,6 @@ INVALID_ARGUMENT; a path with no method is answered UNIMPLEMENTED, naming it.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from typing import Any
@@ -16,8 +15,6 @@ from google.protobuf.message import DecodeError
 
 from viamlite.rpc import Code, Lane, Method, RpcError
 from viamlite.transport.workers import ElasticExecutor
-
-log = logging.getLogger("viamlite.grpc")
 
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 REFLECTION_V1ALPHA = "grpc.reflection.v1alpha.ServerReflection"
@@ -36,7 +33,7 @@ class BindError(OSError):
 
 
 class _GrpcCall:
-    """The adapters' view of a grpcio call (see ``viamlite.adapters.service.Call``)."""
+    """The adapters' view of a grpcio call (see :class:`viamlite.rpc.Call`)."""
 
     __slots__ = ("_ctx",)
 
