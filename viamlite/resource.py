@@ -105,17 +105,19 @@ class Resource(abc.ABC):
 
 
 class Actuator(Resource):
-    """A resource that moves: it can be stopped and asked whether it moves."""
+    """A resource that moves: StopAll and shutdown stop every actuator."""
 
+    @abc.abstractmethod
     def stop(self, *, extra: Extra = None) -> None:
-        raise NotImplementedError
+        """Stop moving now."""
 
-    def is_moving(self) -> bool:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def is_moving(self) -> bool: ...
 
 
 class Sensing(Resource):
     """A resource with GetReadings."""
 
+    @abc.abstractmethod
     def get_readings(self, *, extra: Extra = None) -> dict[str, Any]:
-        raise NotImplementedError
+        """Current readings as a JSON-like dict (spatial values as viamlite.spatial types)."""
