@@ -6,8 +6,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
+from viamlite_plugins.fake import FakeResource, finite, in_range
 
+from viamlite.attributes import Attributes
 from viamlite.components.base import Base, BaseProperties
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra

@@ -9,8 +9,9 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
+from viamlite_plugins.fake import FakeResource, finite, in_range
 
+from viamlite.attributes import Attributes
 from viamlite.components.board import AnalogValue, Board, PowerMode, Tick
 from viamlite.errors import CancelledError, InvalidArgumentError
 from viamlite.resource import Extra

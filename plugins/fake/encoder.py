@@ -4,8 +4,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite_plugins.fake import Attributes, FakeResource, finite
+from viamlite_plugins.fake import FakeResource, finite
 
+from viamlite.attributes import Attributes
 from viamlite.components.encoder import (
     Encoder,
     EncoderPosition,

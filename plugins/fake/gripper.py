@@ -5,8 +5,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from viamlite_plugins.fake import Attributes, FakeResource, in_range
+from viamlite_plugins.fake import FakeResource, in_range
 
+from viamlite.attributes import Attributes
 from viamlite.components.gripper import Gripper, HoldingStatus
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra

@@ -7,8 +7,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite_plugins.fake import Attributes, FakeResource, finite, in_range
+from viamlite_plugins.fake import FakeResource, finite, in_range
 
+from viamlite.attributes import Attributes
 from viamlite.components.motor import Motor, MotorProperties, PowerState
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra

@@ -6,8 +6,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite_plugins.fake import Attributes, FakeResource, thaw
+from viamlite_plugins.fake import FakeResource
 
+from viamlite.attributes import Attributes, thaw
 from viamlite.components.sensor import Sensor
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
