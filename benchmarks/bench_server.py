@@ -37,6 +37,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def steal_ticks() -> tuple[int, int]:
+    """(steal, total) CPU ticks of this machine: a shared virtual machine loses time to its host."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -117,6 +124,7 @@ def main() -> int:
         wait_ready(f"127.0.0.1:{sdk_port}")
         time.sleep(0.5)
         rss = rss_mb(lite.pid)
+        steal0 = steal_ticks()
         rows = []
         for label, fn in (("1 caller", lambda a, p: sequential(a, p, args.seconds)),
                           ("16 callers", lambda a, p: concurrent(a, p, args.seconds, 16))):
@@ -132,7 +140,11 @@ def main() -> int:
         print(f"{'':<11}{'viamlite':>12}{'viam-sdk':>12}{'ratio':>8}   {'CPU/call viamlite':>18}{'viam-sdk':>10}{'ratio':>8}")
         for label, lr, sr, lc, sc in rows:
             print(f"{label:<11}{lr:>10.0f}/s{sr:>10.0f}/s{lr / sr:>7.2f}x   {lc:>16.0f}us{sc:>8.0f}us{lc / sc:>7.2f}x")
-        print(f"\ndemo machine: resident memory {rss:.1f} MB, exec to first answered ResourceNames {startup:.2f} s")
+        steal1 = steal_ticks()
+        stolen = (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1])
+        print(f"\nCPU time taken by the host (steal) during the measurements: {stolen:.0%}"
+              " (high values make every figure noisier)")
+        print(f"demo machine: resident memory {rss:.1f} MB, exec to first answered ResourceNames {startup:.2f} s")
     finally:
         for proc in (lite, sdk):
             proc.terminate()
