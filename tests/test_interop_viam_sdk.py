@@ -241,14 +241,17 @@ def test_base_gripper_button_switch_generic(demo_server: Any) -> None:
 
 def test_frames(demo_server: Any) -> None:
     async def body(robot: RobotClient) -> Any:
-        frames = await robot.get_frame_system_config()
+        from viam.proto.common import Transform
+
+        extra = Transform(reference_frame="camera", pose_in_observer_frame=PoseInFrame(reference_frame="world", pose=Pose(z=1)))
+        frames = await robot.get_frame_system_config([extra])
         pose = await robot.get_pose("gripper1", "world")
         moved = await robot.transform_pose(PoseInFrame(reference_frame="servo1", pose=Pose(x=10, o_z=1)), "world")
         return frames, pose, moved
 
     frames, pose, moved = run(demo_server.address, body)
     names = {f.frame.reference_frame for f in frames}
-    assert {"servo1", "gripper1", "base1"} <= names
+    assert {"servo1", "gripper1", "base1", "camera"} <= names
     assert (pose.pose.x, pose.pose.y, pose.pose.z) == pytest.approx((100, 0, 130))
     assert pose.pose.theta == pytest.approx(90)
     assert (moved.pose.x, moved.pose.z) == pytest.approx((110, 50))

@@ -33,7 +33,6 @@ BUILTIN_SERVICE = Model("rdk", "builtin", "builtin")
 class State:
     """Resource states as GetMachineStatus reports them."""
 
-    CONFIGURING = "configuring"
     READY = "ready"
     REMOVING = "removing"
     UNHEALTHY = "unhealthy"

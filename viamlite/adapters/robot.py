@@ -29,7 +29,6 @@ API_VERSION = "v0.1.0"
 remote_log = logging.getLogger("viamlite.client_log")
 
 _STATES = {
-    State.CONFIGURING: pb.ResourceStatus.STATE_CONFIGURING,
     State.READY: pb.ResourceStatus.STATE_READY,
     State.REMOVING: pb.ResourceStatus.STATE_REMOVING,
     State.UNHEALTHY: pb.ResourceStatus.STATE_UNHEALTHY,
@@ -158,6 +157,8 @@ class RobotService:
             res = entry.resource
             if res is not None and res.geometries:
                 item.frame.physical_object.CopyFrom(wire.geometry_to_proto(res.geometries[0]))
+        for transform in req.supplemental_transforms:  # the caller's extra frames belong to the answer too
+            resp.frame_system_configs.add().frame.CopyFrom(transform)
         return resp
 
     def GetPose(self, req: Any, call: Call) -> Any:

@@ -11,7 +11,7 @@ from viamlite.errors import InvalidArgumentError
 from viamlite.gen import common_pb2, struct_pb2_of_pool
 from viamlite.spatial import OrientationVector, Pose, Vector3
 
-Struct, Value, ListValue = struct_pb2_of_pool()
+Struct = struct_pb2_of_pool()[0]
 
 
 def struct_to_dict(struct: Any) -> dict[str, Any]:
