@@ -66,3 +66,19 @@ class UnhealthyResourceError(ViamliteError, RuntimeError):
 
 class CancelledError(ViamliteError):
     """A long-running call was cancelled (CancelOperation, client gone, stop)."""
+
+
+class AuthError(ViamliteError, PermissionError):
+    """Authentication failed; the message never says which part of the credentials was right."""
+
+
+class UnauthenticatedError(AuthError):
+    """No credentials, or a token that is malformed, expired or revoked."""
+
+
+class PermissionDeniedError(AuthError):
+    """The credentials were presented and rejected (unknown key id or wrong key)."""
+
+
+class ConnectError(ViamliteError, ConnectionError):
+    """A machine could not be reached, or the connection to it is down."""
