@@ -60,14 +60,14 @@ def write_config(tmp_path: Path, config: dict[str, Any], name: str = "machine.js
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Any]:
-    """Start ``viamlite serve`` with a config dict (or the demo machine when None)."""
+    """Start ``viamlite serve`` with a config dict (or the demo machine when None), ``env`` added to ours."""
     started: list[ServeProcess] = []
 
-    def start(config: dict[str, Any] | None = None, *extra: str) -> ServeProcess:
+    def start(config: dict[str, Any] | None = None, *extra: str, env: dict[str, str] | None = None) -> ServeProcess:
         args = ["--bind", "127.0.0.1:0", *extra]
         if config is not None:
             args += ["--config", str(write_config(tmp_path, config))]
-        proc = ServeProcess(args)
+        proc = ServeProcess(args, env)
         started.append(proc)
         return proc
 
