@@ -193,6 +193,99 @@ def test_polled_interrupts_count_edges(machine: Any) -> None:
         board.set_gpio("Dx_INPUT_TOGGLE", True)
 
 
+class StandInGpiod:
+    """A stand-in for the ``gpiod`` package (libgpiod 2): records the request, delivers queued edges.
+
+    No gpiochip exists on a test machine, so this checks what the board asks of libgpiod and
+    what it makes of the events, not the kernel.
+    """
+
+    def __init__(self) -> None:
+        import enum
+        import queue
+        import types
+
+        self.requests: list[tuple[str, dict[int, Any], str]] = []
+        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.released = threading.Event()
+        stand_in = self
+
+        class Type(enum.Enum):
+            RISING_EDGE = 1
+            FALLING_EDGE = 2
+
+        line = types.ModuleType("gpiod.line")
+        line.Bias = enum.Enum("Bias", "AS_IS PULL_UP PULL_DOWN")
+        line.Clock = enum.Enum("Clock", "MONOTONIC REALTIME")
+        line.Edge = enum.Enum("Edge", "NONE BOTH")
+        line.Value = enum.Enum("Value", "INACTIVE ACTIVE")
+
+        class Request:
+            def wait_edge_events(self, timeout: Any) -> bool:
+                return not stand_in.events.empty() or bool(time.sleep(0.005))
+
+            def read_edge_events(self) -> list[Any]:
+                out = []
+                while not stand_in.events.empty():
+                    out.append(stand_in.events.get())
+                return out
+
+            def get_value(self, offset: int) -> Any:
+                return line.Value.ACTIVE
+
+            def release(self) -> None:
+                stand_in.released.set()
+
+        def request_lines(path: str, config: dict[int, Any], consumer: str = "") -> Request:
+            stand_in.requests.append((path, config, consumer))
+            return Request()
+
+        module = types.ModuleType("gpiod")
+        module.line = line
+        module.LineSettings = lambda **kw: kw
+        module.EdgeEvent = types.SimpleNamespace(Type=Type)
+        module.request_lines = request_lines
+        self.module, self.Type = module, Type
+
+    def edge(self, offset: int, rising: bool, time_ns: int) -> None:
+        import types
+
+        kind = self.Type.RISING_EDGE if rising else self.Type.FALLING_EDGE
+        self.events.put(types.SimpleNamespace(event_type=kind, timestamp_ns=time_ns, line_offset=offset))
+
+
+def test_edge_interrupts_take_kernel_events_through_libgpiod(machine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    gpiod = StandInGpiod()
+    monkeypatch.setitem(sys.modules, "gpiod", gpiod.module)
+    monkeypatch.setitem(sys.modules, "gpiod.line", gpiod.module.line)
+    m = machine(board_config(digital_interrupts=[{"name": "btn", "pin": "Dx_INPUT_TOGGLE", "mode": "edge",
+                                                  "pull": "up"}]))
+    board = m["pi"]
+    [(path, config, consumer)] = gpiod.requests
+    assert (path, list(config), consumer) == ("/dev/gpiochip0", [11], "viamlite")  # Dx_INPUT_TOGGLE is line 11
+    settings = config[11]
+    assert (settings["edge_detection"].name, settings["bias"].name, settings["event_clock"].name) == \
+        ("BOTH", "PULL_UP", "REALTIME")
+    with board.stream_ticks(["btn"]) as stream:
+        for i, rising in enumerate((True, False, True)):
+            gpiod.edge(11, rising, 1_000 + i)
+        gpiod.edge(12, True, 5_000)  # another line's event is not this interrupt's
+        ticks = [next(stream) for _ in range(3)]
+    assert [(t.pin_name, t.time_ns, t.high) for t in ticks] == [("btn", 1000, True), ("btn", 1001, False),
+                                                                ("btn", 1002, True)]
+    assert board.get_digital_interrupt_value("btn") == 2
+    assert board.get_gpio("Dx_INPUT_TOGGLE") is True
+    m.close()
+    assert gpiod.released.is_set()
+
+
+def test_edge_interrupts_without_libgpiod_say_what_to_install(machine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gpiod", None)
+    m = machine(board_config(digital_interrupts=[{"name": "btn", "pin": "D7", "mode": "edge"}]))
+    entry = m.entries()[0]
+    assert entry.resource is None and "pip install gpiod" in entry.error
+
+
 # -- errors --------------------------------------------------------------------------
 
 

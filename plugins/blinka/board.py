@@ -26,6 +26,7 @@ FULL_SCALE = 65535
 DEFAULT_PWM_HZ = 500
 DEFAULT_REFERENCE_V = 3.3
 PULLS = ("none", "up", "down")
+MODES = ("poll", "edge")
 
 
 class BlinkaBoard(Board):
@@ -44,10 +45,12 @@ class BlinkaBoard(Board):
       readers. ``read_analog`` also accepts a pin name directly. Values are CircuitPython's
       16-bit readings; ``max_range`` is the reference voltage (Blinka's when it reports one,
       else the configured one, default 3.3 V), ``step_size`` that over 65535.
-    * ``digital_interrupts``: ``[{"name": "di1", "pin": "D17", "pull": "up"}]``: pins
-      watched for edges by polling every ``poll_interval_ms`` (default 5 ms); ``pull`` is
-      ``none`` (default), ``up`` or ``down``. An interrupt counts rising edges, as
-      viam-server's boards do; ``stream_ticks`` yields both edges.
+    * ``digital_interrupts``: ``[{"name": "di1", "pin": "D17", "pull": "up", "mode": "poll"}]``:
+      pins watched for edges. ``mode`` ``poll`` (default) reads the pin every
+      ``poll_interval_ms`` (default 5 ms; shorter pulses can be missed); ``edge`` takes the
+      kernel's edge events through libgpiod (``pip install gpiod``; Linux boards whose pins
+      are gpiochip lines). ``pull`` is ``none`` (default), ``up`` or ``down``. An interrupt
+      counts rising edges, as viam-server's boards do; ``stream_ticks`` yields both edges.
     * ``pwm_frequency_hz``: frequency a new PWM output starts at (default 500 Hz);
       ``set_pwm_frequency`` of 0 means this default.
 
@@ -62,6 +65,7 @@ class BlinkaBoard(Board):
         self.blinka = pins.blinka()
         self.analogs: dict[str, tuple[str, float]] = s["analogs"]
         self.interrupts: dict[str, tuple[str, str]] = s["digital_interrupts"]
+        self.interrupt_modes: dict[str, str] = s["interrupt_modes"]
         self.poll_interval_s: float = s["poll_interval_ms"] / 1000.0
         self.default_frequency: int = s["pwm_frequency_hz"]
         self._lock = threading.RLock()
@@ -74,14 +78,19 @@ class BlinkaBoard(Board):
         self._poll_errors = 0
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        self._watchers: list[Any] = []  # edge watchers: stopped before the lock is taken to release pins
         try:
             for interrupt, (pin, pull) in self.interrupts.items():
+                if self.interrupt_modes[interrupt] == "edge":
+                    self._claim(pin, "interrupt", lambda p, name=interrupt, pull=pull: self._edges(name, p, pull))
+                    continue
                 handle = self._claim(pin, "interrupt", lambda p, pull=pull: self._input(p, pull))
                 self._last[interrupt] = bool(handle.value)
         except BaseException:
+            self._stop_watchers()
             self._release_all()
             raise
-        if self.interrupts:
+        if self._last:
             self._poller = threading.Thread(target=self._poll, name=f"blinka-interrupts-{name}", daemon=True)
             self._poller.start()
 
@@ -108,6 +117,7 @@ class BlinkaBoard(Board):
             pins.check_pin(sub, "pin", pin)
             analogs[name] = (pin, float(sub.number("reference_voltage", DEFAULT_REFERENCE_V, above=0)))
         interrupts: dict[str, tuple[str, str]] = {}
+        modes: dict[str, str] = {}
         for i, entry in enumerate(attrs.sequence("digital_interrupts", example='[{"name": "di1", "pin": "D17"}]')):
             sub = _entry(attrs, "digital_interrupts", i, entry, '{"name": "di1", "pin": "D17"}')
             name = sub.string("name")
@@ -120,8 +130,11 @@ class BlinkaBoard(Board):
                 raise sub.fail("pull", f"pull {pull!r} is unknown", "use none, up or down")
             if any(pin == other for other, _ in interrupts.values()):
                 raise sub.fail("pin", f"pin {pin!r} already has a digital interrupt", "watch each pin once")
-            interrupts[name] = (pin, pull)
-        return {"analogs": analogs, "digital_interrupts": interrupts,
+            mode = sub.string("mode", "poll")
+            if mode not in MODES:
+                raise sub.fail("mode", f"mode {mode!r} is unknown", "use poll (read the pin often) or edge (libgpiod)")
+            interrupts[name], modes[name] = (pin, pull), mode
+        return {"analogs": analogs, "digital_interrupts": interrupts, "interrupt_modes": modes,
                 "poll_interval_ms": float(attrs.number("poll_interval_ms", 5.0, minimum=0.1, maximum=10_000)),
                 "pwm_frequency_hz": attrs.number("pwm_frequency_hz", DEFAULT_PWM_HZ, above=0, integer=True)}
 
@@ -160,6 +173,23 @@ class BlinkaBoard(Board):
         io = digitalio.DigitalInOut(target)
         io.switch_to_input(pull={"none": None, "up": digitalio.Pull.UP, "down": digitalio.Pull.DOWN}[pull])
         return io
+
+    def _edges(self, name: str, target: Any, pull: str) -> Any:
+        from viamlite_plugins.blinka.edges import EdgeWatcher
+
+        def on_edge(high: bool, time_ns: int) -> None:
+            with self._lock:
+                if not self.closed:
+                    self._tick(name, high, time_ns)
+
+        watcher = EdgeWatcher(target, pull, on_edge, name)
+        self._watchers.append(watcher)
+        return watcher
+
+    def _stop_watchers(self) -> None:
+        """Stop the edge watchers' threads (not locked: a thread may be waiting for the lock)."""
+        for watcher in self._watchers:
+            watcher.deinit()
 
     def _role(self, pin: str) -> str | None:
         current = self._handles.get(pin)
@@ -318,7 +348,8 @@ class BlinkaBoard(Board):
     def _poll(self) -> None:
         while not self._stop.wait(self.poll_interval_s):
             with self._lock:
-                for name, (pin, _) in self.interrupts.items():
+                for name in self._last:
+                    pin = self.interrupts[name][0]
                     current = self._handles.get(pin)
                     if current is None:
                         continue
@@ -388,6 +419,7 @@ class BlinkaBoard(Board):
             streams = list(self._streams)
         for stream in streams:
             stream.close()
+        self._stop_watchers()
         self._release_all()
 
     def get_status(self) -> dict[str, Any]:
