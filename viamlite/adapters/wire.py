@@ -1,6 +1,7 @@
 """Conversions between protobuf messages and viamlite's Python values."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,8 +50,18 @@ def pose_to_proto(pose: Pose) -> Any:
     return common_pb2.Pose(x=x, y=y, z=z, o_x=ox, o_y=oy, o_z=oz, theta=th)
 
 
+_POSE_FIELDS = ("x", "y", "z", "o_x", "o_y", "o_z", "theta")
+
+
 def pose_from_proto(msg: Any) -> Pose:
-    return Pose.from_viam(msg.x, msg.y, msg.z, msg.o_x, msg.o_y, msg.o_z, msg.theta)
+    values = [getattr(msg, f) for f in _POSE_FIELDS]
+    bad = [f for f, v in zip(_POSE_FIELDS, values) if not math.isfinite(v)]
+    if bad:
+        raise InvalidArgumentError(f"the pose has non-finite {', '.join(bad)}; every pose field must be a finite number")
+    try:
+        return Pose.from_viam(*values)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"the pose is not usable: {exc}") from None
 
 
 def geometry_to_proto(geometry: Any) -> Any:
