@@ -93,11 +93,29 @@ def _unimplemented(path: str) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(behavior)
 
 
+def _refused(err: RpcError) -> grpc.RpcMethodHandler:
+    def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
+        ctx.abort(status_code(err.code), err.message)
+        yield b""  # pragma: no cover - abort raises
+
+    return grpc.stream_stream_rpc_method_handler(behavior)
+
+
+#: ``gate(path, metadata)`` raises :class:`RpcError` to refuse a call before it runs.
+Gate = Callable[[str, Sequence[tuple[str, Any]]], None]
+
+
 class _Table(grpc.GenericRpcHandler):
-    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler], gate: Gate | None = None) -> None:
         self.handlers = handlers
+        self.gate = gate
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        if self.gate is not None:
+            try:
+                self.gate(details.method, details.invocation_metadata)
+            except RpcError as err:
+                return _refused(err)
         handler = self.handlers.get(details.method)
         return handler if handler is not None else _unimplemented(details.method)
 
@@ -142,10 +160,13 @@ class GrpcServer:
     GIL); long calls and streams on a pool of up to ``long_workers`` threads, so they never
     hold up quick ones; machine control (StopAll, ResourceNames, ...) on a pool of its own,
     so it answers however busy the others are.
+
+    ``gate``, when given, sees every call's path and metadata first and may refuse it
+    (authentication).
     """
 
     def __init__(self, methods: Iterable[Method], *, pool: Any, quick_workers: int = 4,
-                 long_workers: int = 64, control_workers: int = 2) -> None:
+                 long_workers: int = 64, control_workers: int = 2, gate: Gate | None = None) -> None:
         self.quick_pool = ElasticExecutor(quick_workers, 32, name="viamlite-grpc")
         self._lanes = {
             Lane.LONG: futures.ThreadPoolExecutor(long_workers, thread_name_prefix="viamlite-grpc-long"),
@@ -163,7 +184,7 @@ class GrpcServer:
         self.paths = sorted(handlers)
         self._server = grpc.server(
             self.quick_pool,  # type: ignore[arg-type]  # grpc needs only submit()
-            handlers=[_Table(handlers)],
+            handlers=[_Table(handlers, gate)],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
