@@ -53,6 +53,13 @@ def test_history_under_the_data_directory(monkeypatch, tmp_path) -> None:
     assert history_path() == tmp_path / "viamlite" / "repl_history"
 
 
+def _wait_exit(child: pexpect.spawn, timeout: float = 10) -> None:
+    """The pty closes before the process has exited; wait for it (bounded)."""
+    deadline = time.monotonic() + timeout
+    while child.isalive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _spawn(args: list[str], tmp_path) -> pexpect.spawn:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
     return pexpect.spawn(sys.executable, ["-m", "viamlite.cli", *args], env=env, encoding="utf-8", timeout=20,
@@ -78,6 +85,7 @@ def test_repl_moves_a_servo_and_ctrl_c_cancels_a_long_call(demo_server, tmp_path
         child.expect(">>>")
         child.sendeof()
         child.expect(pexpect.EOF)
+        _wait_exit(child)
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
@@ -92,13 +100,14 @@ def test_serve_repl_serves_while_the_repl_runs(tmp_path) -> None:
         child.expect(r"on 127\.0\.0\.1:(\d+) \(gRPC")
         port = int(child.match.group(1))
         child.expect(">>>")
-        child.sendline("servo1.move(120)")
-        child.expect(">>>")
+        child.sendline("servo1.move(120); print('MO' + 'VED')")
+        child.expect("MOVED")  # the output, not the echo of the input
         with viamlite.connect(f"127.0.0.1:{port}") as remote:
             assert remote["servo1"].get_position() == 120  # the same resources, served
         child.sendeof()
         child.expect("viamlite stopped")
         child.expect(pexpect.EOF)
+        _wait_exit(child)
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
