@@ -29,11 +29,12 @@ def _setup_logging(debug: bool) -> None:
 
 
 def serve(config_path: str | None = None, bind: str | None = None, debug: bool = False,
-          plugin_manager: Any = None) -> int:
+          plugin_manager: Any = None, fastpath: str | None = None, no_fastpath: bool = False) -> int:
     """Run until SIGINT/SIGTERM or a Shutdown call; returns the exit code."""
     t0 = time.perf_counter()
     _setup_logging(debug)
     from viamlite.config import read_tls_files, split_host_port
+    from viamlite.fastpath import config as fastpath_config
     from viamlite.machine import ConfigWatcher, Machine
     from viamlite.server import MachineServer
     from viamlite.transport.grpc_server import BindError
@@ -43,6 +44,9 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         if bind:
             split_host_port(bind, "--bind")
         tls = read_tls_files(config.network, config.source)
+        fastpath_config.parse(config.raw, config.source)
+        if fastpath:
+            fastpath_config.check_address(fastpath, "--fastpath")
         machine = Machine(config, plugin_manager=plugin_manager)
     except ConfigError as exc:
         print(f"viamlite serve: config error: {exc}", file=sys.stderr)
@@ -57,10 +61,20 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         print(f"viamlite serve: {exc}", file=sys.stderr)
         return 1
     host = address.rpartition(":")[0]
+    try:
+        fast = fastpath_config.start(machine, config.raw, grpc_bind_port=split_host_port(address)[1], grpc_port=port,
+                                     address=fastpath, disabled=no_fastpath, source=config.source)
+    except OSError as exc:
+        server.stop(0)
+        machine.close()
+        print(f"viamlite serve: {exc}", file=sys.stderr)
+        return 1
     watcher = ConfigWatcher(machine, config_path).start() if config_path else None
     source = config_path or "the embedded demo machine"
     print(f"viamlite serving {source} on {host}:{port} (gRPC, {'TLS' if tls else 'plaintext'}), pid {os.getpid()}, "
           f"ready in {time.perf_counter() - t0:.2f} s", flush=True)
+    if fast is not None:
+        print(fast[1], flush=True)
     print(machine.describe(), flush=True)
 
     def on_signal(signum: int, frame: object) -> None:
@@ -76,6 +90,8 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         log.error("stop failed: %s", line)
     if watcher is not None:
         watcher.stop()
+    if fast is not None:
+        fast[0].stop()
     server.stop(grace=1.0)
     machine.close()
     print("viamlite stopped: every actuator stopped and every resource closed", flush=True)

@@ -242,7 +242,8 @@ class FastPathClient:
         self._send(b"".join(frame(pack([S.CALL, first + i, number, mid, list(args)])) for i, args in enumerate(calls)))
         wanted = range(first, first + count)
         replies = self._replies
-        self._pump(lambda: all(i in replies for i in wanted), timeout or self.timeout)
+        last = first + count - 1
+        self._pump(lambda: last in replies and all(i in replies for i in wanted), timeout or self.timeout)
         with self._cond:
             msgs = [replies.pop(i) for i in wanted]
         return [self._result(m) for m in msgs]

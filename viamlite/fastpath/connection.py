@@ -34,9 +34,11 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("viamlite.fastpath")
 _ids = itertools.count(1)
 _unpackb = msgpack.unpackb
+CALL, RESULT, ERROR = S.CALL, S.RESULT, S.ERROR
 MAX_HANDLES = 1024
 MAX_CHANNELS = 64
 MAX_LONG_CALLS = 64
+CATCH_UP_S = 0.05
 
 
 class Close(Exception):
@@ -68,11 +70,16 @@ class Handle:
         self.subtype = api.subtype
         self.name = name
         self.resource = resource
-        self.bound: dict[int, tuple[Callable[[Any], Any], S.MethodSpec]] = {}
+        self.bound: dict[Any, tuple[Callable[[Any], Any], S.MethodSpec, bool]] = {}
 
 
 class Subscription:
-    """A method sampled at a rate on its own thread; sample ``seq`` k is due at start + k/rate."""
+    """A method sampled at a rate on its own thread; sample ``seq`` k is due at start + k/rate.
+
+    A sampler that was held up (the process not scheduled) takes the samples it owes at
+    once, each stamped with when it was really taken; one more than ``CATCH_UP_S`` (or ten
+    periods) late is skipped, and the gap in ``seq`` tells the client it was missed.
+    """
 
     def __init__(self, conn: "Connection", channel: int, handle: Handle, spec: S.MethodSpec, args: list,
                  rate_hz: float) -> None:
@@ -93,6 +100,7 @@ class Subscription:
         frame = conn.frame
         wait = self.stopped.wait
         clock = time.perf_counter
+        backlog = max(CATCH_UP_S, 10 * period)
         t0 = clock()
         k = 0
         while not self.stopped.is_set():
@@ -101,7 +109,7 @@ class Subscription:
             if due > now:
                 if wait(due - now):
                     return
-            elif now - due >= period:  # fell behind: skip what cannot be sent in time
+            elif now - due >= backlog:  # fell far behind: skip the samples that are too late
                 k = int((now - t0) / period)
             try:
                 fn = conn.bound(self.handle, self.spec.id)
@@ -241,6 +249,7 @@ class Connection:
         out: list[bytes] = []
         pack = self._packer.pack
         frame = self.frame
+        handles, moved, hello = self._handles, self._moved, self._hello
         for payload in frames:
             try:
                 msg = _unpackb(payload)
@@ -249,18 +258,25 @@ class Connection:
                                        f"a frame is not a msgpack message ({type(exc).__name__}: {exc}); "
                                        "send each message as one msgpack array"])))
                 continue
-            if type(msg) is list and len(msg) == 5 and msg[0] == S.CALL and self._hello:
-                rid = msg[1]  # the hot path: CALL
-                try:
-                    reply = self._call(msg)
-                    if reply is None:
+            if type(msg) is list and len(msg) == 5 and msg[0] == CALL and hello:
+                _, rid, number, method, args = msg  # the hot path: a quick CALL on a resolved handle
+                handle = handles[number] if type(number) is int and 0 < number < len(handles) else None
+                entry = handle.bound.get(method) if handle is not None and not handle.resource._closed else None
+                if entry is not None and not entry[2] and type(args) is list:
+                    spec = entry[1]
+                    if spec.motion:
+                        moved[handle.name] = handle.resource
+                    try:
+                        value = entry[0](args)
+                    except Exception as exc:
+                        out.append(frame(pack([ERROR, rid, code_for(exc),
+                                               describe(exc, f"{handle.subtype} {handle.name!r} {spec.name}")])))
                         continue
-                    out.append(frame(pack([S.RESULT, rid, reply[0]])))
-                except RequestError as exc:
-                    out.append(frame(pack([S.ERROR, rid, exc.code, exc.message])))
-                except Exception as exc:
-                    out.append(self._encode_failure(rid, exc))
-                continue
+                    try:
+                        out.append(frame(pack([RESULT, rid, value])))
+                    except Exception as exc:
+                        out.append(self._encode_failure(rid, exc))
+                    continue
             try:
                 reply = self._dispatch(msg)
             except RequestError as exc:
@@ -398,16 +414,9 @@ class Connection:
 
     def bound(self, handle: Handle, method: Any) -> Callable[[Any], Any]:
         """The call for ``method`` on the resource ``handle`` names now."""
-        resource = self.machine.resource(handle.api, handle.name)
-        if resource is not handle.resource:  # rebuilt by a reconfigure
-            handle.resource = resource
-            handle.bound.clear()
-        entry = handle.bound.get(method)
-        if entry is None:
-            entry = self._bind(handle, method)
-        return entry[0]
+        return self._lookup(handle, method)[0]
 
-    def _bind(self, handle: Handle, method: Any) -> tuple[Callable[[Any], Any], S.MethodSpec]:
+    def _bind(self, handle: Handle, method: Any) -> tuple[Callable[[Any], Any], S.MethodSpec, bool]:
         spec = S.BY_ID.get(method) if type(method) is int else None
         if spec is None:
             raise RequestError(S.Err.UNIMPLEMENTED, f"unknown method id {_show(method)}; see the method table in "
@@ -416,19 +425,21 @@ class Connection:
             fn = bind(handle.resource, handle.subtype, spec)
         except NotSupportedError as exc:
             raise RequestError(S.Err.UNIMPLEMENTED, str(exc)) from None
-        handle.bound[method] = entry = (fn, spec)
+        handle.bound[method] = entry = (fn, spec, spec.long)
         return entry
 
     def _lookup(self, handle: Handle, method: Any) -> tuple[Callable[[Any], Any], S.MethodSpec]:
-        try:
-            resource = self.machine.resource(handle.api, handle.name)
-        except Exception as exc:
-            raise RequestError(code_for(exc), str(exc)) from None
-        if resource is not handle.resource:
+        if handle.resource._closed:  # removed or rebuilt by a reconfigure: look it up again
+            try:
+                resource = self.machine.resource(handle.api, handle.name)
+            except Exception as exc:
+                raise RequestError(code_for(exc), str(exc)) from None
             handle.resource = resource
             handle.bound.clear()
         entry = handle.bound.get(method)
-        return entry if entry is not None else self._bind(handle, method)
+        if entry is None:
+            entry = self._bind(handle, method)
+        return entry[0], entry[1]
 
     def _call(self, msg: list) -> tuple[Any] | None:
         _, rid, number, method, args = msg
