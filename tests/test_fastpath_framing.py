@@ -8,7 +8,13 @@ import pytest
 
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.errors import FrameTooLarge
-from viamlite.fastpath.framing import SerialDecoder, StreamDecoder, crc16, encode_serial, encode_stream
+from viamlite.fastpath.framing import (
+    SerialDecoder,
+    StreamDecoder,
+    crc16,
+    encode_serial,
+    encode_stream,
+)
 
 PAYLOADS = [b"\x00", b"\x93\x03\x01\x02", bytes(range(256)), b"\x00" * 300, b"a" * 253, b"b" * 254, b"c" * 255]
 

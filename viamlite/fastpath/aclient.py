@@ -23,7 +23,13 @@ import msgpack
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.client import hello_options
 from viamlite.fastpath.dispatch import to_wire
-from viamlite.fastpath.errors import AuthError, ConnectionClosedError, FastPathError, ProtocolError, error_for
+from viamlite.fastpath.errors import (
+    AuthError,
+    ConnectionClosedError,
+    FastPathError,
+    ProtocolError,
+    error_for,
+)
 from viamlite.fastpath.framing import StreamDecoder, encode_stream
 from viamlite.fastpath.proxy import Event, Handle, Sample, decoder, method_spec
 

@@ -28,8 +28,19 @@ import msgpack
 
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.dispatch import to_wire
-from viamlite.fastpath.errors import AuthError, ConnectionClosedError, FastPathError, ProtocolError, error_for
-from viamlite.fastpath.framing import SerialDecoder, StreamDecoder, encode_serial, encode_stream
+from viamlite.fastpath.errors import (
+    AuthError,
+    ConnectionClosedError,
+    FastPathError,
+    ProtocolError,
+    error_for,
+)
+from viamlite.fastpath.framing import (
+    SerialDecoder,
+    StreamDecoder,
+    encode_serial,
+    encode_stream,
+)
 from viamlite.fastpath.proxy import Event, Handle, Sample, method_spec, proxy_class
 
 _unpackb = msgpack.unpackb

@@ -25,7 +25,12 @@ from viamlite.errors import NotSupportedError
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.dispatch import bind, offered, to_wire
 from viamlite.fastpath.errors import FrameTooLarge, code_for, describe
-from viamlite.fastpath.framing import SerialDecoder, StreamDecoder, encode_serial, encode_stream
+from viamlite.fastpath.framing import (
+    SerialDecoder,
+    StreamDecoder,
+    encode_serial,
+    encode_stream,
+)
 from viamlite.names import API
 
 if TYPE_CHECKING:  # pragma: no cover
