@@ -241,20 +241,29 @@ class FastPathClient:
         return self._request([S.CALL, None, handle.number, spec.id, list(args)], timeout)
 
     def pipeline(self, handle: Handle, method: int | str, calls: Sequence[Sequence[Any]],
-                 timeout: float | None = None) -> list[Any]:
-        """Send every call at once, then gather the results in order (errors raise after all arrive)."""
+                 timeout: float | None = None, window: int = 256) -> list[Any]:
+        """Run many calls with up to two windows of ``window`` calls in flight; results in order
+        (an error raises once all replies are in)."""
         spec = method_spec(handle.subtype, method)
-        first = next(self._ids)
         count = len(calls)
-        for i in range(count - 1):
-            next(self._ids)
+        with self._cond:
+            first = next(self._ids)
+            self._ids = itertools.count(first + count)
         pack = msgpack.Packer(default=to_wire).pack
         frame, number, mid = self._frame, handle.number, spec.id
-        self._send(b"".join(frame(pack([S.CALL, first + i, number, mid, list(args)])) for i, args in enumerate(calls)))
-        wanted = range(first, first + count)
         replies = self._replies
-        last = first + count - 1
-        self._pump(lambda: last in replies and all(i in replies for i in wanted), timeout or self.timeout)
+        limit = timeout or self.timeout
+        previous_last = None
+        for start in range(0, count, window):
+            stop = min(count, start + window)
+            self._send(b"".join([frame(pack([S.CALL, first + i, number, mid, list(calls[i])]))
+                                 for i in range(start, stop)]))
+            if previous_last is not None and previous_last not in replies:  # keep one window ahead
+                self._pump(lambda last=previous_last: last in replies, limit)
+            previous_last = first + stop - 1
+        wanted = range(first, first + count)
+        if count:
+            self._pump(lambda: previous_last in replies and all(i in replies for i in wanted), limit)
         with self._cond:
             msgs = [replies.pop(i) for i in wanted]
         return [self._result(m) for m in msgs]
@@ -408,19 +417,20 @@ class FastPathClient:
     def _dispatch(self, payload: bytes, callbacks: list) -> None:
         msg = _unpackb(payload)
         kind = msg[0]
-        if kind == S.SAMPLE:
+        if kind == S.RESULT or kind == S.ERROR:
+            if self._pending_subs:
+                sub = self._pending_subs.pop(msg[1], None)
+                if sub is not None and kind == S.RESULT:
+                    sub.channel = msg[2]
+                    self._channels[msg[2]] = sub
+            self._replies[msg[1]] = msg
+        elif kind == S.SAMPLE:
             sub = self._channels.get(msg[1])
             if type(sub) is Subscription:
                 sample = Sample(msg[2], msg[3], msg[4])
                 sub._push(sample)
                 if sub.callback is not None:
                     callbacks.append((sub.callback, sample))
-        elif kind == S.RESULT or kind == S.ERROR:
-            sub = self._pending_subs.pop(msg[1], None)
-            if sub is not None and kind == S.RESULT:
-                sub.channel = msg[2]
-                self._channels[msg[2]] = sub
-            self._replies[msg[1]] = msg
         elif kind == S.EVENT:
             event = Event(msg[1], msg[2], msg[3], msg[4])
             channel = self._channels.get(msg[1])
