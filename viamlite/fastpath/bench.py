@@ -114,9 +114,9 @@ def deadman(client: Any, handle: Any, timeout: float = 0.1, rounds: int = 5) -> 
     for _ in range(rounds):
         with client.setpoints(handle, "move", timeout=timeout) as stream:
             for angle in range(80, 100):
-                stream.send(angle)
                 time.sleep(0.002)
-            last = time.perf_counter()
+                stream.send(angle)
+            last = time.perf_counter()  # just after the last setpoint left
             event = stream.wait_event(timeout + 5.0)
             delays.append(time.perf_counter() - last)
             if "deadman" not in event.message:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import itertools
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -196,6 +197,7 @@ class FastPathClient:
         self._handles: dict[tuple[str, str], Handle] = {}
         self._pending_subs: dict[int, Subscription] = {}
         self._sock_timeout: float | None = -1.0
+        self._rcvtimeo = -1.0
         self._background: threading.Thread | None = None
         self._closed = False
         self.close_reason = ""
@@ -374,10 +376,7 @@ class FastPathClient:
             failure = ""
             remaining = max(0.0, deadline - time.monotonic())
             try:
-                want = 0.0 if poll else min(remaining, 1.0) or 0.0001
-                if want != self._sock_timeout:
-                    self.sock.settimeout(want)
-                    self._sock_timeout = want
+                self._recv_timeout(0.0 if poll else (1.0 if remaining >= 1.0 else max(0.001, round(remaining, 3))))
                 data = self.sock.recv(262144)
                 if data:
                     frames = self._decoder.feed(data)
@@ -413,6 +412,23 @@ class FastPathClient:
                 raise TimeoutError(f"no reply from the fast-path server within {timeout:g} s")
 
     _close_code: int = S.Err.UNAVAILABLE
+
+    def _recv_timeout(self, seconds: float) -> None:
+        """Bound the next recv. A blocking socket with a kernel receive timeout (SO_RCVTIMEO)
+        costs one system call per read; Python's own socket timeout costs three."""
+        if seconds == 0.0:
+            if self._sock_timeout != 0.0:
+                self.sock.settimeout(0.0)
+                self._sock_timeout = 0.0
+            return
+        if self._sock_timeout is not None:
+            self.sock.settimeout(None)
+            self._sock_timeout = None
+        if seconds != self._rcvtimeo:
+            whole = int(seconds)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                 struct.pack("ll", whole, int((seconds - whole) * 1e6)))
+            self._rcvtimeo = seconds
 
     def _dispatch(self, payload: bytes, callbacks: list) -> None:
         msg = _unpackb(payload)

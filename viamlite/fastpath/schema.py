@@ -172,10 +172,16 @@ FIRMWARE_METHODS = (4, 5, 10, 11, 12, 13, 40, 41, 46, 60, 61, 63)
 
 
 def methods_for(subtype: str) -> dict[str, MethodSpec]:
-    """Method name -> spec for an API subtype (the shared ``*`` rows included)."""
-    out = {m.name: m for m in METHODS if m.api == "*"}
-    out.update({m.name: m for m in METHODS if m.api == subtype})
-    return out
+    """Method name -> spec for an API subtype (the shared ``*`` rows included); do not modify."""
+    table = _BY_SUBTYPE.get(subtype)
+    if table is None:
+        table = {m.name: m for m in METHODS if m.api == "*"}
+        table.update({m.name: m for m in METHODS if m.api == subtype})
+        _BY_SUBTYPE[subtype] = table
+    return table
+
+
+_BY_SUBTYPE: dict[str, dict[str, MethodSpec]] = {}
 
 
 def by_name(subtype: str, name: str) -> MethodSpec:
