@@ -17,6 +17,9 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--no-tls", action="store_true",
                        help="serve plaintext even when API keys are required (keys then travel in clear text)")
     serve.add_argument("--repl", action="store_true", help="also open the REPL on the served machine, in this process")
+    serve.add_argument("--fastpath", metavar="HOST:PORT", help="msgpack fast-path TCP address (default: fastpath.address, "
+                       "else 127.0.0.1 on the gRPC port + 1; port 0 picks a free one)")
+    serve.add_argument("--no-fastpath", action="store_true", help="serve gRPC only, without the msgpack fast path")
     serve.set_defaults(func=_serve)
     version = subparsers.add_parser("version", help="print viamlite's version")
     version.set_defaults(func=_version)
@@ -26,7 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     from viamlite.serve import serve
 
     return serve(config_path=args.config, bind=args.bind, debug=args.debug, plugin_manager=args.plugin_manager,
-                 no_tls=args.no_tls, repl=args.repl)
+                 no_tls=args.no_tls, repl=args.repl, fastpath=args.fastpath, no_fastpath=args.no_fastpath)
 
 
 def _version(args: argparse.Namespace) -> int:

@@ -63,12 +63,14 @@ def _authority(machine: Any) -> Any:
 
 
 def serve(config_path: str | None = None, bind: str | None = None, debug: bool = False,
-          plugin_manager: Any = None, no_tls: bool = False, repl: bool = False) -> int:
+          plugin_manager: Any = None, no_tls: bool = False, repl: bool = False, fastpath: str | None = None,
+          no_fastpath: bool = False) -> int:
     """Run until SIGINT/SIGTERM or a Shutdown call (with ``repl``: until the REPL quits);
     returns the exit code."""
     t0 = time.perf_counter()
     _setup_logging(debug)
     from viamlite.config import split_host_port
+    from viamlite.fastpath import config as fastpath_config
     from viamlite.machine import ConfigWatcher, Machine
     from viamlite.server import MachineServer
     from viamlite.transport.grpc_server import BindError
@@ -78,6 +80,9 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         if bind:
             split_host_port(bind, "--bind")
         tls = _tls_for(config, no_tls)
+        fastpath_config.parse(config.raw, config.source)
+        if fastpath:
+            fastpath_config.check_address(fastpath, "--fastpath")
         machine = Machine(config, plugin_manager=plugin_manager)
     except ConfigError as exc:
         print(f"viamlite serve: config error: {exc}", file=sys.stderr)
@@ -87,7 +92,8 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
               f"or configure network.tls_cert_file and tls_key_file)", file=sys.stderr)
         return 1
     stop = threading.Event()
-    server = MachineServer(machine, shutdown=stop.set, authority=_authority(machine) if config.auth else None)
+    authority = _authority(machine) if config.auth else None  # one for gRPC and the fast path
+    server = MachineServer(machine, shutdown=stop.set, authority=authority)
     address = bind or config.network.bind_address
     try:
         port = server.start(address, tls=tls)
@@ -96,11 +102,22 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         print(f"viamlite serve: {exc}", file=sys.stderr)
         return 1
     host = address.rpartition(":")[0]
+    try:
+        fast = fastpath_config.start(machine, config.raw, grpc_bind_port=split_host_port(address)[1], grpc_port=port,
+                                     address=fastpath, disabled=no_fastpath, source=config.source,
+                                     authenticator=authority)
+    except OSError as exc:
+        server.stop(0)
+        machine.close()
+        print(f"viamlite serve: {exc}", file=sys.stderr)
+        return 1
     watcher = ConfigWatcher(machine, config_path).start() if config_path else None
     source = config_path or "the embedded demo machine"
     mode = ("TLS" if tls else "plaintext") + (", API keys" if config.auth else "")
     print(f"viamlite serving {source} on {host}:{port} (gRPC, {mode}), pid {os.getpid()}, "
           f"ready in {time.perf_counter() - t0:.2f} s", flush=True)
+    if fast is not None:
+        print(fast[1], flush=True)
     print(machine.describe(), flush=True)
 
     def on_signal(signum: int, frame: object) -> None:
@@ -124,6 +141,8 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         log.error("stop failed: %s", line)
     if watcher is not None:
         watcher.stop()
+    if fast is not None:
+        fast[0].stop()
     server.stop(grace=1.0)
     machine.close()
     print("viamlite stopped: every actuator stopped and every resource closed", flush=True)

@@ -1,0 +1,205 @@
+"""The fast-path server: listeners (TCP, unix sockets), one thread per connection.
+
+Serves the resources of a :class:`~viamlite.machine.Machine` beside gRPC, in the same
+process; it knows nothing of gRPC.
+
+    server = FastPathServer(machine)
+    host, port = server.listen_tcp("127.0.0.1:0")
+    path = server.listen_unix("/run/user/1000/viamlite/8080.sock")
+    ...
+    server.stop()
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from viamlite.fastpath.auth import Authenticator, is_local_peer
+from viamlite.fastpath.connection import Connection
+from viamlite.fastpath.schema import MAX_SERIAL_FRAME, MAX_STREAM_FRAME
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.machine import Machine
+
+log = logging.getLogger("viamlite.fastpath")
+
+
+class BindError(OSError):
+    """The fast path could not listen where it was told to; the message says how to fix it."""
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``"127.0.0.1:8081"`` -> ("127.0.0.1", 8081); ``"[::1]:8081"`` works too."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{address!r} is not HOST:PORT (port 0 to 65535)")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class FastPathServer:
+    """Serves ``machine``'s resources over the msgpack fast path.
+
+    ``authenticator`` checks credentials of connections from off loopback (None: auth
+    off). ``force_remote`` treats every peer as remote (tests exercise auth on loopback).
+    """
+
+    def __init__(self, machine: "Machine", *, authenticator: Authenticator | None = None, force_remote: bool = False,
+                 max_frame: int = MAX_STREAM_FRAME, max_serial_frame: int = MAX_SERIAL_FRAME,
+                 hello_timeout: float = 10.0, frame_timeout: float = 10.0, long_workers: int = 32) -> None:
+        self.machine = machine
+        self.authenticator = authenticator
+        self.force_remote = force_remote
+        self.max_frame = max_frame
+        self.max_serial_frame = max_serial_frame
+        self.hello_timeout = hello_timeout
+        self.frame_timeout = frame_timeout
+        self._long_workers = long_workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._listeners: list[tuple[socket.socket, str]] = []
+        self._unix_paths: list[Path] = []
+        self._connections: set[Connection] = set()
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.addresses: list[str] = []
+
+    # -- listening --------------------------------------------------------------------
+    def listen_tcp(self, address: str) -> tuple[str, int]:
+        """Listen on ``HOST:PORT`` (port 0 picks a free one); returns the bound (host, port)."""
+        host, port = split_address(address)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise BindError(f"the fast path cannot listen on {address}: {exc.strerror or exc}; choose another "
+                            "address with --fastpath HOST:PORT (port 0 picks a free one) or turn it off with "
+                            "--no-fastpath") from None
+        sock.listen(64)
+        bound = sock.getsockname()[1]
+        self._serve_listener(sock, f"{host}:{bound}")
+        return host, bound
+
+    def listen_unix(self, path: str | os.PathLike[str]) -> str:
+        """Listen on a unix socket at ``path`` (its directory is made, mode 0700); returns the path."""
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if target.exists() or target.is_symlink():
+                if not stat.S_ISSOCK(target.lstat().st_mode):
+                    raise BindError(f"the fast path cannot use {target}: a file that is not a socket is there; "
+                                    "remove it or set fastpath.unix_socket elsewhere")
+                if _in_use(target):
+                    raise BindError(f"the fast path cannot use {target}: another server is listening there; "
+                                    "set fastpath.unix_socket to another path")
+                target.unlink()
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(str(target))
+        except BindError:
+            raise
+        except OSError as exc:
+            raise BindError(f"the fast path cannot listen on unix:{target}: {exc.strerror or exc}; set "
+                            "fastpath.unix_socket to a writable path, or \"\" to turn the unix socket off") from None
+        os.chmod(target, 0o600)
+        sock.listen(64)
+        self._unix_paths.append(target)
+        self._serve_listener(sock, f"unix:{target}")
+        return str(target)
+
+    def _serve_listener(self, sock: socket.socket, label: str) -> None:
+        self._listeners.append((sock, label))
+        self.addresses.append(label)
+        threading.Thread(target=self._accept, args=(sock, label), name=f"fastpath-accept {label}", daemon=True).start()
+        log.info("fast path listening on %s", label)
+
+    def _accept(self, listener: socket.socket, label: str) -> None:
+        while not self._stopped:
+            try:
+                sock, peer = listener.accept()
+            except OSError:
+                if self._stopped:
+                    return
+                continue
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            remote = self.force_remote or not is_local_peer(sock.family, peer)
+            where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else f"{label}"
+            self.serve_socket(sock, peer=where, remote=remote)
+
+    def serve_socket(self, sock: socket.socket, *, peer: str = "socket", remote: bool | None = None,
+                     framing: str = "stream") -> Connection:
+        """Serve one connected socket (``framing``: ``stream`` or ``serial``) on its own thread."""
+        if remote is None:
+            remote = self.force_remote
+        conn = Connection(self, sock, peer, remote=remote, framing=framing)
+        with self._lock:
+            if self._stopped:
+                sock.close()
+                raise RuntimeError("the fast-path server is stopped")
+            self._connections.add(conn)
+        threading.Thread(target=conn.run, name=f"fastpath-conn-{conn.id}", daemon=True).start()
+        return conn
+
+    # -- long calls ---------------------------------------------------------------------
+    def submit(self, fn: Callable[[], Any]) -> None:
+        """Run a long call on the pool shared by every connection."""
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self._long_workers, thread_name_prefix="fastpath-long")
+        self._pool.submit(fn)
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def _forget(self, conn: Connection) -> None:
+        with self._lock:
+            self._connections.discard(conn)
+
+    @property
+    def connections(self) -> list[Connection]:
+        with self._lock:
+            return list(self._connections)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Close the listeners and every connection (what they moved is stopped); remove unix sockets."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            conns = list(self._connections)
+        for sock, _ in self._listeners:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        for conn in conns:
+            conn.shutdown("the server is stopping")
+        for conn in conns:  # each connection's thread stops what it moved, then closes
+            conn.close("the server is stopping")
+        for path in self._unix_paths:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _in_use(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(0.5)
+    try:
+        probe.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
