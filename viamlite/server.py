@@ -33,8 +33,10 @@ class MachineServer:
     def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, quick_workers: int = 4,
                  long_workers: int = 64) -> None:
         self.machine = machine
+        from viamlite.adapters.forward import RemoteRouter
+
         self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, quick_workers=quick_workers,
-                               long_workers=long_workers)
+                               long_workers=long_workers, router=RemoteRouter(machine))
         self.port = 0
 
     def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:
