@@ -63,11 +63,12 @@ def serve(tmp_path: Path) -> Iterator[Any]:
     """Start ``viamlite serve`` with a config dict (or the demo machine when None)."""
     started: list[ServeProcess] = []
 
-    def start(config: dict[str, Any] | None = None, *extra: str) -> ServeProcess:
-        args = ["--bind", "127.0.0.1:0", *extra]
+    def start(config: dict[str, Any] | None = None, *extra: str, env: dict[str, str] | None = None) -> ServeProcess:
+        args = ["--bind", "127.0.0.1:0", *extra] if "--bind" not in extra else list(extra)
         if config is not None:
-            args += ["--config", str(write_config(tmp_path, config))]
-        proc = ServeProcess(args)
+            args += ["--config", str(write_config(tmp_path, config, f"machine-{len(started)}.json"))]
+        # A home of its own: self-signed certificates are made there, not in the user's.
+        proc = ServeProcess(args, env={"VIAMLITE_HOME": str(tmp_path / "home"), **(env or {})})
         started.append(proc)
         return proc
 

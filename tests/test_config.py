@@ -95,8 +95,13 @@ def test_durations(text: str, seconds: float) -> None:
         ({"components": [{"name": "a", "type": "servo", "model": "fake", "frame": {"parent": "b"}},
                          {"name": "b", "type": "servo", "model": "fake", "frame": {"parent": "a"}}]},
          "components[0].frame.parent", "loop"),
-        ({"auth": {"handlers": [{"type": "api-key", "config": {"keys": ["id"], "id": "key"}}]}}, "auth.handlers",
-         "cannot enforce authentication"),
+        ({"auth": {"handlers": [{"type": "web-oauth", "config": {}}]}}, "auth.handlers[0].type", "not supported"),
+        ({"auth": {"handlers": [{"type": "api-key", "config": {"keys": ["id"]}}]}}, "auth.handlers[0].config.id",
+         "has no key"),
+        ({"auth": {"handlers": [{"type": "api-key", "config": {"keys": []}}]}}, "auth.handlers[0].config.keys",
+         "lists no keys"),
+        ({"auth": {"handlers": [{"type": "api-key", "config": {"keys": ["id"], "id": "k"}}], "token_lifetime": "1ms"}},
+         "auth.token_lifetime", "too short"),
     ],
 )
 def test_errors_name_path_and_fix(config: dict, path: str, words: str) -> None:

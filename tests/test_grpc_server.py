@@ -18,7 +18,7 @@ def unary(channel: grpc.Channel, path: str, request: bytes, timeout: float = 5) 
 
 def test_unknown_method_is_unimplemented_with_its_name(served_machine: Any) -> None:
     _, channel = served_machine
-    for path in ("/viam.robot.v1.RobotService/StartSession", "/acme.Nope/Frobnicate"):
+    for path in ("/viam.robot.v1.RobotService/SendTraces", "/acme.Nope/Frobnicate"):
         with pytest.raises(grpc.RpcError) as info:
             unary(channel, path, b"")
         assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED

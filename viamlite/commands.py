@@ -14,6 +14,8 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
                     "Without --config, an embedded demo machine with one fake of each component API.")
     serve.add_argument("--config", "-c", metavar="PATH", help="viam-server machine config (JSON); reloaded when it changes")
     serve.add_argument("--bind", metavar="HOST:PORT", help="address to listen on (default: network.bind_address, else localhost:8080)")
+    serve.add_argument("--no-tls", action="store_true",
+                       help="serve plaintext even when API keys are required (keys then travel in clear text)")
     serve.set_defaults(func=_serve)
     version = subparsers.add_parser("version", help="print viamlite's version")
     version.set_defaults(func=_version)
@@ -22,7 +24,8 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from viamlite.serve import serve
 
-    return serve(config_path=args.config, bind=args.bind, debug=args.debug, plugin_manager=args.plugin_manager)
+    return serve(config_path=args.config, bind=args.bind, debug=args.debug, plugin_manager=args.plugin_manager,
+                 no_tls=args.no_tls)
 
 
 def _version(args: argparse.Namespace) -> int:

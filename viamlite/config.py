@@ -387,6 +387,7 @@ class MachineConfig:
     network: NetworkConfig = NetworkConfig()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     source: str = ""
+    auth: "AuthConfig | None" = None
 
     @property
     def resources(self) -> tuple[ResourceConfig, ...]:
@@ -410,9 +411,9 @@ def parse_config(obj: Any, *, source: str = "") -> MachineConfig:
                          for i, s in enumerate(_list(obj, "services")))
         remotes = tuple(RemoteConfig.parse(r, f"remotes[{i}]") for i, r in enumerate(_list(obj, "remotes")))
         network = NetworkConfig.parse(obj.get("network") or {}, "network")
-        _check_auth(obj.get("auth"))
+        auth = AuthConfig.parse(obj.get("auth"))
         _check_names(components + services, remotes)
-        return MachineConfig(components, services, remotes, network, obj, source)
+        return MachineConfig(components, services, remotes, network, obj, source, auth)
     except ConfigError as exc:
         raise exc.in_file(source) if source and not exc.file else exc
 
@@ -447,16 +448,59 @@ def _check_names(resources: tuple[ResourceConfig, ...], remotes: tuple[RemoteCon
                               path=f"{remote.path}.frame.parent", fix=f"use one of: {known}")
 
 
-def _check_auth(auth: Any) -> None:
-    if not auth:
-        return
-    _expect(auth, dict, "auth", "an object", 'write "auth": {"handlers": [...]}, or leave it out')
-    handlers = auth.get("handlers") or []
-    _expect(handlers, list, "auth.handlers", "a list", 'write "handlers": [...]')
-    if handlers:
-        raise ConfigError("this version of viamlite cannot enforce authentication, and will not serve a machine "
-                          "whose config asks for it without enforcing it", path="auth.handlers",
-                          fix="remove the auth block to serve without authentication on a trusted network")
+#: How long an access token from AuthService/Authenticate is valid, unless ``auth.token_lifetime`` says.
+DEFAULT_TOKEN_LIFETIME = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """``auth.handlers`` of type ``api-key``: key id → key. ``token_lifetime`` is a
+    viamlite-only setting (seconds an access token stays valid; viam-server ignores it)."""
+
+    keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    token_lifetime: float = DEFAULT_TOKEN_LIFETIME
+
+    @classmethod
+    def parse(cls, auth: Any) -> "AuthConfig | None":
+        """None when the config asks for no authentication."""
+        if not auth:
+            return None
+        example = '{"type": "api-key", "config": {"keys": ["KEY-ID"], "KEY-ID": "KEY"}}'
+        _expect(auth, dict, "auth", "an object", f'write "auth": {{"handlers": [{example}]}}, or leave it out')
+        handlers = auth.get("handlers") or []
+        _expect(handlers, list, "auth.handlers", "a list", f'write "handlers": [{example}]')
+        keys: dict[str, str] = {}
+        for i, handler in enumerate(handlers):
+            path = f"auth.handlers[{i}]"
+            _expect(handler, dict, path, "an object", f"write {example}")
+            kind = handler.get("type")
+            if kind != "api-key":
+                raise ConfigError(f"handler type {kind!r} is not supported", path=f"{path}.type",
+                                  fix='use "api-key" (the only kind of handler viamlite serves)')
+            conf = _expect(handler.get("config"), dict, f"{path}.config", "an object", f"write {example}")
+            ids = _expect(conf.get("keys"), list, f"{path}.config.keys", "a list of key ids",
+                          'list the key ids: "keys": ["KEY-ID"], and give each id its key: "KEY-ID": "KEY"')
+            if not ids:
+                raise ConfigError("lists no keys", path=f"{path}.config.keys",
+                                  fix='add a key id: "keys": ["KEY-ID"], "KEY-ID": "KEY"')
+            for j, key_id in enumerate(ids):
+                if not isinstance(key_id, str) or not key_id:
+                    raise ConfigError(f"key id {key_id!r} is not a non-empty string", path=f"{path}.config.keys[{j}]",
+                                      fix="use the key's id as a string")
+                key = conf.get(key_id)
+                if not isinstance(key, str) or not key:
+                    raise ConfigError(f"key id {key_id!r} has no key", path=f"{path}.config.{key_id}",
+                                      fix=f'add "{key_id}": "KEY" next to "keys"')
+                keys[key_id] = key
+        if not keys:
+            return None
+        lifetime = DEFAULT_TOKEN_LIFETIME
+        if auth.get("token_lifetime"):
+            lifetime = parse_duration(auth["token_lifetime"], "auth.token_lifetime")
+            if lifetime < 1:
+                raise ConfigError(f"token_lifetime {auth['token_lifetime']!r} is too short", path="auth.token_lifetime",
+                                  fix='use at least "1s" (the default is "24h")')
+        return cls(keys, lifetime)
 
 
 def _check_frames(resources: tuple[ResourceConfig, ...]) -> None:

@@ -19,6 +19,7 @@ from viamlite.frames import build_frame_system
 from viamlite.names import API, Model, ResourceName
 from viamlite.operations import OperationManager
 from viamlite.resource import Actuator, MustRebuild, Resource
+from viamlite.sessions import Session, SessionManager
 
 if TYPE_CHECKING:  # pragma: no cover
     import pluggy
@@ -100,6 +101,7 @@ class Machine:
         self.registry: ModelRegistry = ModelRegistry()
         self.plugins.hook.viamlite_register_models(registry=self.registry)
         self.operations = OperationManager()
+        self.sessions = SessionManager(lambda: self.config.network.heartbeat_window, self._session_expired)
         self.config = MachineConfig()
         self.revision = 0
         self.started = time.time()
@@ -303,6 +305,25 @@ class Machine:
         self.operations.cancel_all()
         return errors
 
+    def _session_expired(self, session: Session) -> None:
+        """A session missed its heartbeat: end its operations, stop what it moved."""
+        for op in self.operations.list():
+            if op.session_id == session.id:
+                op.cancel()
+        stopped, errors = [], []
+        for api, name in list(session.moved):
+            entry = self._by_api.get((api, name))
+            res = entry.resource if entry is not None else None
+            if isinstance(res, Actuator) and not res.closed:
+                try:
+                    res.stop()
+                    stopped.append(name)
+                except Exception as exc:
+                    errors.append(f"{name}: {exc}")
+        log.warning("session %s had no heartbeat for %.3g s: stopped %s%s", session.id, session.window,
+                    ", ".join(stopped) or "nothing (it moved nothing)",
+                    f"; failed to stop {'; '.join(errors)}" if errors else "")
+
     def frame_system(self) -> "FrameSystem":
         """The frame system from the running config's frame blocks and the remotes' parts."""
         frames = self._frames
@@ -327,6 +348,7 @@ class Machine:
             if self._closed:
                 return
             self._closed = True
+            self.sessions.close()
             self.operations.cancel_all()
             self.remotes.close()
             for entry in reversed(list(self._entries.values())):

@@ -28,12 +28,46 @@ def _setup_logging(debug: bool) -> None:
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
 
+def _tls_for(config: MachineConfig, no_tls: bool) -> tuple[bytes, bytes] | None:
+    """The configured certificate; else, when API keys are on, this host's self-signed one
+    (unless ``no_tls``)."""
+    from viamlite.config import read_tls_files
+
+    tls = read_tls_files(config.network, config.source)
+    if tls is not None or config.auth is None:
+        return tls
+    if no_tls:
+        log.warning("serving without TLS (--no-tls) while API keys are required: keys and tokens travel "
+                    "in clear text; use this only on a trusted network")
+        return None
+    from viamlite import tlscert
+
+    cert, key, path = tlscert.self_signed()
+    log.info("API keys are on and no certificate is configured: serving TLS with the self-signed "
+             "certificate %s (set network.tls_cert_file/tls_key_file to use your own)", path)
+    return cert, key
+
+
+def _authority(machine: Any) -> Any:
+    """Checks tokens against the keys of the machine's current config (live reloads apply)."""
+    from viamlite.auth import Authority
+    from viamlite.config import DEFAULT_TOKEN_LIFETIME
+
+    def keys() -> Any:
+        return machine.config.auth.keys if machine.config.auth is not None else {}
+
+    def lifetime() -> float:
+        return machine.config.auth.token_lifetime if machine.config.auth is not None else DEFAULT_TOKEN_LIFETIME
+
+    return Authority(keys, lifetime)
+
+
 def serve(config_path: str | None = None, bind: str | None = None, debug: bool = False,
-          plugin_manager: Any = None) -> int:
+          plugin_manager: Any = None, no_tls: bool = False) -> int:
     """Run until SIGINT/SIGTERM or a Shutdown call; returns the exit code."""
     t0 = time.perf_counter()
     _setup_logging(debug)
-    from viamlite.config import read_tls_files, split_host_port
+    from viamlite.config import split_host_port
     from viamlite.machine import ConfigWatcher, Machine
     from viamlite.server import MachineServer
     from viamlite.transport.grpc_server import BindError
@@ -42,13 +76,17 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         config = load_config(config_path) if config_path else demo_config()
         if bind:
             split_host_port(bind, "--bind")
-        tls = read_tls_files(config.network, config.source)
+        tls = _tls_for(config, no_tls)
         machine = Machine(config, plugin_manager=plugin_manager)
     except ConfigError as exc:
         print(f"viamlite serve: config error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the self-signed certificate could not be kept
+        print(f"viamlite serve: cannot keep a TLS certificate: {exc} (set VIAMLITE_HOME to a writable folder, "
+              f"or configure network.tls_cert_file and tls_key_file)", file=sys.stderr)
+        return 1
     stop = threading.Event()
-    server = MachineServer(machine, shutdown=stop.set)
+    server = MachineServer(machine, shutdown=stop.set, authority=_authority(machine) if config.auth else None)
     address = bind or config.network.bind_address
     try:
         port = server.start(address, tls=tls)
@@ -59,7 +97,8 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     host = address.rpartition(":")[0]
     watcher = ConfigWatcher(machine, config_path).start() if config_path else None
     source = config_path or "the embedded demo machine"
-    print(f"viamlite serving {source} on {host}:{port} (gRPC, {'TLS' if tls else 'plaintext'}), pid {os.getpid()}, "
+    mode = ("TLS" if tls else "plaintext") + (", API keys" if config.auth else "")
+    print(f"viamlite serving {source} on {host}:{port} (gRPC, {mode}), pid {os.getpid()}, "
           f"ready in {time.perf_counter() - t0:.2f} s", flush=True)
     print(machine.describe(), flush=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from viamlite.adapters import adapter_module
 from viamlite.adapters.robot import RobotService
@@ -12,6 +13,9 @@ from viamlite.gen import POOL
 from viamlite.machine import Machine
 from viamlite.rpc import Method
 from viamlite.transport.grpc_server import GrpcServer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.auth import Authority
 
 log = logging.getLogger("viamlite.server")
 
@@ -27,16 +31,23 @@ def machine_methods(machine: Machine, shutdown: Callable[[], None] | None = None
 class MachineServer:
     """Serves ``machine`` on gRPC; ``start(bind)`` returns the bound port.
 
-    ``shutdown`` is called when a client asks the machine to shut down.
+    ``shutdown`` is called when a client asks the machine to shut down. With an
+    ``authority``, AuthService is served and every other call needs its token.
     """
 
     def __init__(self, machine: Machine, *, shutdown: Callable[[], None] | None = None, quick_workers: int = 4,
-                 long_workers: int = 64) -> None:
+                 long_workers: int = 64, authority: "Authority | None" = None) -> None:
         self.machine = machine
+        methods, gate = machine_methods(machine, shutdown), None
+        if authority is not None:
+            from viamlite.adapters.auth import auth_gate, auth_methods
+
+            methods += auth_methods(authority)
+            gate = auth_gate(authority)
         from viamlite.adapters.forward import RemoteRouter
 
-        self.grpc = GrpcServer(machine_methods(machine, shutdown), pool=POOL, quick_workers=quick_workers,
-                               long_workers=long_workers, router=RemoteRouter(machine))
+        self.grpc = GrpcServer(methods, pool=POOL, quick_workers=quick_workers, long_workers=long_workers, gate=gate,
+                               router=RemoteRouter(machine))
         self.port = 0
 
     def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:

@@ -11,14 +11,14 @@ from google.protobuf import json_format
 
 from viamlite import __version__
 from viamlite.adapters import adapter_module, remotes, wire
-from viamlite.adapters.service import message_class, rpc_error
+from viamlite.adapters.service import SESSION_EXPIRED, message_class, rpc_error
 from viamlite.components import COMPONENTS
 from viamlite.errors import InvalidArgumentError
 from viamlite.gen import POOL, common_pb2
 from viamlite.gen import robot_pb2 as pb
 from viamlite.machine import State
 from viamlite.names import API
-from viamlite.rpc import Call, Lane, Method, RpcError
+from viamlite.rpc import Call, Code, Lane, Method, RpcError
 from viamlite.spatial import FrameError, Pose
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -126,6 +126,23 @@ class RobotService:
                 if not call.is_active():
                     break
         return pb.BlockForOperationResponse()
+
+    # -- sessions ----------------------------------------------------------------
+    def StartSession(self, req: Any, call: Call) -> Any:
+        session = self.machine.sessions.start(req.resume)
+        resp = pb.StartSessionResponse(id=session.id)
+        resp.heartbeat_window.FromNanoseconds(int(session.window * 1e9))
+        return resp
+
+    def SendSessionHeartbeat(self, req: Any, call: Call) -> Any:
+        try:
+            self.machine.sessions.heartbeat(req.id)
+        except LookupError:
+            raise RpcError(Code.INVALID_ARGUMENT, SESSION_EXPIRED) from None
+        return pb.SendSessionHeartbeatResponse()
+
+    def GetSessions(self, req: Any, call: Call) -> Any:
+        return pb.GetSessionsResponse(sessions=[pb.Session(id=s.id) for s in self.machine.sessions.sessions()])
 
     # -- machine actions -------------------------------------------------------
     def StopAll(self, req: Any, call: Call) -> Any:

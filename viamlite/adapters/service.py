@@ -30,6 +30,44 @@ def message_class(full_name: str) -> type:
     return message_factory.GetMessageClass(POOL.FindMessageTypeByName(full_name))
 
 
+#: Metadata that carries a call's session id.
+SESSION_METADATA = "viam-sid"
+#: What the Viam SDKs expect for a call in an unknown or expired session (they start a new one).
+SESSION_EXPIRED = "SESSION_EXPIRED"
+
+
+def safety_monitored(method: Any) -> bool:
+    """Whether the Viam API marks ``method`` (a MethodDescriptor) safety_heartbeat_monitored:
+    a call that moves something, to be stopped if its session's heartbeat stops."""
+    # The options are parsed again in our own pool, where the extension is known.
+    options_class = message_class("google.protobuf.MethodOptions")
+    options = options_class.FromString(method.GetOptions().SerializeToString())
+    return bool(options.Extensions[POOL.FindExtensionByName("viam.common.v1.safety_heartbeat_monitored")])
+
+
+def session_of(call: Call) -> str:
+    """The session id the call carries, or ``""``."""
+    for key, value in call.metadata():
+        if key == SESSION_METADATA:
+            return value if isinstance(value, str) else value.decode()
+    return ""
+
+
+def _join_session(machine: "Machine", call: Call, key: Any, monitored: bool) -> str:
+    """Heartbeat the call's session (tracking ``key`` when the method moves it); its id."""
+    sid = session_of(call)
+    if sid:
+        try:
+            if monitored:
+                machine.sessions.track(sid, key)
+            else:
+                machine.sessions.heartbeat(sid)
+        except LookupError as exc:
+            log.info("refused a call in session %s: %s", sid, exc)
+            raise RpcError(Code.INVALID_ARGUMENT, SESSION_EXPIRED) from None
+    return sid
+
+
 def rpc_error(exc: BaseException, where: str) -> RpcError:
     """The status for ``exc``; unexpected failures are logged with their traceback."""
     err = status.rpc_error(exc, where)
@@ -82,26 +120,28 @@ class ResourceService:
             path = f"/{self.service}/{md.name}"
             name_field = "name" if "name" in md.input_type.fields_by_name else "board_name"
             where = f"{self.api.subtype} {{!r}} {md.name}"
+            monitored = safety_monitored(md)
             if streaming:
                 handler = _bind_stream(machine, self.api, path, fn, name_field, where)
             else:
-                handler = _bind_unary(machine, self.api, path, fn, name_field, where, long_running)
+                handler = _bind_unary(machine, self.api, path, fn, name_field, where, long_running, monitored)
             out.append(Method(path, message_class(md.input_type.full_name), message_class(md.output_type.full_name),
                               handler, server_streaming=streaming, lane=Lane.LONG if long_running else Lane.QUICK))
         return out
 
 
 def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any], name_field: str, where: str,
-                long_running: bool) -> Callable[[Any, Call], Any]:
+                long_running: bool, monitored: bool = False) -> Callable[[Any, Call], Any]:
     lookup = machine.resource
     run = machine.operations.run
     remotes = machine.remotes
 
     def handler(request: Any, call: Call) -> Any:
         name = getattr(request, name_field)
+        sid = _join_session(machine, call, (api, name), monitored)
         try:
             resource = lookup(api, name)
-            with run(path, request) as op:
+            with run(path, request, sid) as op:
                 if long_running:  # a cancelled or vanished caller ends the operation
                     call.add_done_callback(op.cancel)
                 return fn(resource, request)
@@ -122,6 +162,7 @@ def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any]
                  where: str) -> Callable[[Any, Call], Any]:
     def handler(request: Any, call: Call) -> Iterator[Any]:
         name = getattr(request, name_field)
+        sid = _join_session(machine, call, (api, name), False)
         try:
             resource = machine.resource(api, name)
         except ResourceNotFoundError as exc:  # not here: perhaps on a remote part
@@ -135,7 +176,7 @@ def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any]
         except Exception as exc:
             raise rpc_error(exc, where.format(name)) from exc
         try:
-            with machine.operations.run(path, request) as op:
+            with machine.operations.run(path, request, sid) as op:
                 call.add_done_callback(op.cancel)
                 yield from fn(resource, request, call)
         except GeneratorExit:

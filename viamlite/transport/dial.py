@@ -31,7 +31,7 @@ from viamlite.errors import ConnectError, PermissionDeniedError, Unauthenticated
 log = logging.getLogger("viamlite.dial")
 
 AUTHENTICATE = "/proto.rpc.v1.AuthService/Authenticate"
-#: A token is refreshed this long before it expires.
+#: A token is refreshed this long before it expires (at most; sooner for short-lived tokens).
 REFRESH_MARGIN_S = 30.0
 CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
@@ -178,7 +178,9 @@ class ApiKeyCredentials(grpc.AuthMetadataPlugin):
         with self._lock:
             self._token = response.access_token
             expiry = _token_expiry(self._token)
-            self._expires = expiry - REFRESH_MARGIN_S if expiry else time.time() + 300.0
+            now = time.time()
+            # Refresh ahead of expiry: 30 s, or a fifth of a short token's life.
+            self._expires = expiry - min(REFRESH_MARGIN_S, (expiry - now) / 5) if expiry else now + 300.0
         return self._token
 
     def token(self) -> str:

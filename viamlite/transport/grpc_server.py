@@ -116,14 +116,32 @@ def _routed(path: str, router: Router) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(behavior)
 
 
+def _refused(err: RpcError) -> grpc.RpcMethodHandler:
+    def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
+        ctx.abort(status_code(err.code), err.message)
+        yield b""  # pragma: no cover - abort raises
+
+    return grpc.stream_stream_rpc_method_handler(behavior)
+
+
+#: ``gate(path, metadata)`` raises :class:`RpcError` to refuse a call before it runs.
+Gate = Callable[[str, Sequence[tuple[str, Any]]], None]
+
+
 class _Table(grpc.GenericRpcHandler):
-    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler], router: Router | None = None,
-                 pool: futures.ThreadPoolExecutor | None = None) -> None:
+    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler], gate: Gate | None = None,
+                 router: Router | None = None, pool: futures.ThreadPoolExecutor | None = None) -> None:
         self.handlers = handlers
+        self.gate = gate
         self.router = router
         self.pool = pool
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        if self.gate is not None:
+            try:
+                self.gate(details.method, details.invocation_metadata)
+            except RpcError as err:
+                return _refused(err)
         handler = self.handlers.get(details.method)
         if handler is not None:
             return handler
@@ -174,12 +192,14 @@ class GrpcServer:
     hold up quick ones; machine control (StopAll, ResourceNames, ...) on a pool of its own,
     so it answers however busy the others are.
 
-    ``router`` is asked about paths no method serves (see :data:`viamlite.rpc.Router`);
-    what it relays runs with the long calls.
+    ``gate``, when given, sees every call's path and metadata first and may refuse it
+    (authentication). ``router`` is asked about paths no method serves (see
+    :data:`viamlite.rpc.Router`); what it relays runs with the long calls.
     """
 
     def __init__(self, methods: Iterable[Method], *, pool: Any, quick_workers: int = 4,
-                 long_workers: int = 64, control_workers: int = 2, router: Router | None = None) -> None:
+                 long_workers: int = 64, control_workers: int = 2, gate: Gate | None = None,
+                 router: Router | None = None) -> None:
         self.quick_pool = ElasticExecutor(quick_workers, 32, name="viamlite-grpc")
         self._lanes = {
             Lane.LONG: futures.ThreadPoolExecutor(long_workers, thread_name_prefix="viamlite-grpc-long"),
@@ -197,7 +217,7 @@ class GrpcServer:
         self.paths = sorted(handlers)
         self._server = grpc.server(
             self.quick_pool,  # type: ignore[arg-type]  # grpc needs only submit()
-            handlers=[_Table(handlers, router, self._lanes[Lane.LONG])],
+            handlers=[_Table(handlers, gate, router, self._lanes[Lane.LONG])],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

@@ -1,0 +1,132 @@
+"""Sessions: a client's heartbeat, and what to stop when it stops beating.
+
+A client starts a session and then sends a heartbeat at least once per heartbeat window
+(any call carrying the session's id counts as one). Every resource the session moved with
+a safety-monitored call is remembered; when a window passes without a heartbeat the
+session expires, and ``on_expire`` stops those resources and cancels its operations.
+Transport-neutral: the gRPC adapters and the fast path both use it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from viamlite.errors import ViamliteError
+
+log = logging.getLogger("viamlite.sessions")
+
+#: How many expired session ids are remembered, so late heartbeats are told they expired.
+_REMEMBER_EXPIRED = 1024
+
+
+class SessionExpiredError(ViamliteError, LookupError):
+    """The session is unknown or has expired; start a new one."""
+
+
+@dataclass
+class Session:
+    """One client's session. ``moved`` holds what it moved (keys chosen by the caller)."""
+
+    id: str
+    window: float
+    peer: str = ""
+    started: float = field(default_factory=time.time)
+    deadline: float = 0.0
+    moved: dict[Any, None] = field(default_factory=dict)
+    expired_at: float | None = None
+
+
+class SessionManager:
+    """Sessions with a heartbeat ``window()`` (seconds, read when a session starts).
+
+    ``on_expire(session)`` runs on the manager's own thread, once per expired session.
+    """
+
+    def __init__(self, window: Callable[[], float], on_expire: Callable[[Session], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._window = window
+        self._on_expire = on_expire
+        self._clock = clock
+        self._lock = threading.Condition()
+        self._live: dict[str, Session] = {}
+        self._expired: OrderedDict[str, float] = OrderedDict()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # -- what clients do ---------------------------------------------------------
+    def start(self, resume: str = "", peer: str = "") -> Session:
+        """A new session, or the live session ``resume`` (same id, a fresh deadline)."""
+        with self._lock:
+            if resume and resume in self._live:
+                session = self._live[resume]
+                session.deadline = self._clock() + session.window
+                return session
+            session = Session(uuid.uuid4().hex, float(self._window()), peer)
+            session.deadline = self._clock() + session.window
+            self._live[session.id] = session
+            self._ensure_thread()
+            self._lock.notify()
+        log.debug("session %s started (window %.3f s, peer %s)", session.id, session.window, peer or "?")
+        return session
+
+    def heartbeat(self, session_id: str) -> Session:
+        """Push the session's deadline a window ahead; raises :class:`SessionExpiredError`."""
+        with self._lock:
+            session = self._live.get(session_id)
+            if session is None:
+                state = "expired" if session_id in self._expired else "unknown"
+                raise SessionExpiredError(f"session {session_id!r} is {state}: start a new session")
+            session.deadline = self._clock() + session.window
+            return session
+
+    def track(self, session_id: str, key: Any) -> None:
+        """Heartbeat, and remember ``key`` as something the session moved."""
+        session = self.heartbeat(session_id)
+        with self._lock:
+            session.moved[key] = None
+
+    def sessions(self) -> list[Session]:
+        with self._lock:
+            return list(self._live.values())
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._lock.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    # -- expiry --------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="viamlite-sessions", daemon=True)
+            self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                now = self._clock()
+                due = [s for s in self._live.values() if s.deadline <= now]
+                for session in due:
+                    del self._live[session.id]
+                    session.expired_at = now
+                    self._expired[session.id] = now
+                    while len(self._expired) > _REMEMBER_EXPIRED:
+                        self._expired.popitem(last=False)
+                if not due:
+                    nearest = min((s.deadline for s in self._live.values()), default=None)
+                    self._lock.wait(None if nearest is None else max(nearest - now, 0.0005))
+                    continue
+            for session in due:
+                try:
+                    self._on_expire(session)
+                except Exception:  # one failing stop must not end the watch
+                    log.exception("stopping what session %s moved failed", session.id)
