@@ -19,6 +19,8 @@ from viamlite.rpc import Call, Code, RpcError
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.machine import Machine
 
+_NO_DEADLINE_S = 365 * 24 * 3600.0
+
 
 class RawMessage:
     """A response already serialized (by the remote): the transport sends its bytes as they are."""
@@ -41,6 +43,8 @@ def options_for(manager: RemoteManager, call: Call) -> ForwardOptions:
                                                  "remove one of the remotes that list each other's remotes")
     remaining = getattr(call, "time_remaining", None)
     timeout = remaining() if remaining is not None else None
+    if timeout is not None and timeout > _NO_DEADLINE_S:  # grpcio reports "no deadline" as a huge number
+        timeout = None
     return ForwardOptions(timeout=timeout, metadata=((VIA_KEY, ",".join((*via, manager.machine_id))),),
                           on_done=lambda cancel: call.add_done_callback(cancel))
 
