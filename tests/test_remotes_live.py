@@ -251,3 +251,29 @@ def test_remote_with_an_api_key_over_tls(machines: Callable[..., ServeProcess], 
     _, _, err = a.stop()
     assert "rejected API key" in err and KEY not in err and "not-the-key" not in err
 
+
+
+def test_remotes_of_remotes_are_flattened_and_streams_relayed(machines: Callable[..., ServeProcess]) -> None:
+    from viamlite.gen import board_pb2
+
+    c = machines("c", {"components": [{"name": "board1", "api": "rdk:component:board", "model": "fake"}]})
+    b = machines("b", {"remotes": [{"name": "c", "address": c.address, "prefix": "c-", **FAST}]})
+    a = machines("a", {"remotes": [{"name": "b", "address": b.address, "prefix": "b-", **FAST}]})
+    wait_for("C's board listed on A through B", lambda: "b-c-board1" in names(a.address))
+    assert listing(a.address) == [("b-c-board1", ("b", "c"))]
+    with grpc.insecure_channel(a.address) as channel:
+        ticks = channel.unary_stream("/viam.component.board.v1.BoardService/StreamTicks",
+                                     request_serializer=board_pb2.StreamTicksRequest.SerializeToString,
+                                     response_deserializer=board_pb2.StreamTicksResponse.FromString)(
+            board_pb2.StreamTicksRequest(name="b-c-board1", pin_names=["7"]), timeout=10)
+        set_gpio = channel.unary_unary("/viam.component.board.v1.BoardService/SetGPIO",
+                                       request_serializer=board_pb2.SetGPIORequest.SerializeToString,
+                                       response_deserializer=board_pb2.SetGPIOResponse.FromString)
+        time.sleep(0.3)  # the stream is open at C before the edge
+        set_gpio(board_pb2.SetGPIORequest(name="b-c-board1", pin="7", high=True), timeout=5)
+        tick = next(ticks)
+        assert (tick.pin_name, tick.high) == ("7", True)
+        ticks.cancel()
+    get_gpio = unary(c.address, "/viam.component.board.v1.BoardService/GetGPIO",
+                     board_pb2.GetGPIORequest(name="board1", pin="7"), board_pb2.GetGPIOResponse)
+    assert get_gpio.high, "the call reached C's board through two links"
