@@ -244,3 +244,22 @@ def test_no_link_plugin_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="no installed plugin") as info:
         Machine.from_config({"remotes": [remote()]}, plugin_manager=pm)
     assert info.value.path == "remotes[0]"
+
+
+def test_an_expired_session_stops_the_remote_actuators_it_moved() -> None:
+    import time
+
+    from viamlite.gen import servo_pb2
+
+    links = FakeLinks()
+    config = {"remotes": [remote(prefix="b-")], "network": {"sessions": {"heartbeat_window": "50ms"}}}
+    with Machine.from_config(config, plugin_manager=build_plugin_manager(extra=[links])) as machine:
+        links.links["b"].set([RemoteResource(SERVO, "servo1")])
+        session = machine.sessions.start()
+        machine.sessions.track(session.id, (SERVO, "b-servo1"))
+        deadline = time.monotonic() + 3
+        while not links.links["b"].forwarded and time.monotonic() < deadline:
+            time.sleep(0.02)
+        ((path, data),) = links.links["b"].forwarded
+        assert path == "/viam.component.servo.v1.ServoService/Stop"
+        assert servo_pb2.StopRequest.FromString(data).name == "servo1"

@@ -314,6 +314,13 @@ class Machine:
         for api, name in list(session.moved):
             entry = self._by_api.get((api, name))
             res = entry.resource if entry is not None else None
+            if entry is None:  # a remote part's actuator: stop it there
+                try:
+                    if self.remotes.stop(api, name):
+                        stopped.append(name)
+                except Exception as exc:
+                    errors.append(f"{name}: {getattr(exc, 'message', None) or exc}")
+                continue
             if isinstance(res, Actuator) and not res.closed:
                 try:
                     res.stop()

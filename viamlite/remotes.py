@@ -191,6 +191,13 @@ def service_matches(service: str, api: API) -> bool:
     return parts[-4] == api.type and parts[-3] == api.subtype.replace("_", "")
 
 
+def service_name(api: API) -> str:
+    """The Viam proto service of ``api`` by the Viam naming rule
+    (``rdk:component:movement_sensor`` -> ``viam.component.movementsensor.v1.MovementSensorService``)."""
+    camel = "".join(part.capitalize() for part in api.subtype.split("_"))
+    return f"viam.{api.type}.{api.subtype.replace('_', '')}.v1.{camel}Service"
+
+
 class RemoteManager:
     """The remote links of one machine and the names they bring.
 
@@ -364,6 +371,20 @@ class RemoteManager:
             except Exception as exc:
                 errors.append(f"remote {link.name}: {getattr(exc, 'message', None) or exc}")
         return errors
+
+    def stop(self, api: API, name: str, timeout: float = 2.0) -> bool:
+        """Call ``Stop`` on remote resource ``name`` (an actuator a session moved); False when
+        no remote has it. Raises :class:`viamlite.rpc.RpcError` when the remote fails."""
+        from viamlite import protowire
+
+        route = self.lookup(api, name)
+        if route is None:
+            return False
+        service = next((s for s, a in route.link.services.items() if a == api), "") or service_name(api)
+        request = protowire.replace_string(b"", route.remote_name, 1)
+        route.link.unary(f"/{service}/Stop", request, ForwardOptions(
+            timeout=timeout, metadata=((VIA_KEY, self.machine_id),)))
+        return True
 
     def via(self, incoming: Sequence[tuple[str, Any]]) -> tuple[str, ...]:
         """The machine ids an incoming call passed through (from its metadata)."""
