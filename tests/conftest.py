@@ -60,7 +60,7 @@ def write_config(tmp_path: Path, config: dict[str, Any], name: str = "machine.js
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Any]:
-    """Start ``viamlite serve`` with a config dict (or the demo machine when None)."""
+    """Start ``viamlite serve`` with a config dict (or the demo machine when None), ``env`` added to ours."""
     started: list[ServeProcess] = []
 
     def start(config: dict[str, Any] | None = None, *extra: str, env: dict[str, str] | None = None) -> ServeProcess:

@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "hookimpl": "viamlite.hookspecs",
     "Machine": "viamlite.machine",
+    "connect": "viamlite.client",
+    "connect_async": "viamlite.client",
+    "MachineClient": "viamlite.client",
     "API": "viamlite.names",
     "Model": "viamlite.names",
     "ResourceName": "viamlite.names",
@@ -25,6 +28,7 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.client import MachineClient, connect, connect_async
     from viamlite.errors import ConfigError, ResourceNotFoundError, ViamliteError
     from viamlite.hookspecs import hookimpl
     from viamlite.machine import Machine

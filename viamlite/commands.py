@@ -16,6 +16,7 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--bind", metavar="HOST:PORT", help="address to listen on (default: network.bind_address, else localhost:8080)")
     serve.add_argument("--no-tls", action="store_true",
                        help="serve plaintext even when API keys are required (keys then travel in clear text)")
+    serve.add_argument("--repl", action="store_true", help="also open the REPL on the served machine, in this process")
     serve.set_defaults(func=_serve)
     version = subparsers.add_parser("version", help="print viamlite's version")
     version.set_defaults(func=_version)
@@ -25,7 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
     from viamlite.serve import serve
 
     return serve(config_path=args.config, bind=args.bind, debug=args.debug, plugin_manager=args.plugin_manager,
-                 no_tls=args.no_tls)
+                 no_tls=args.no_tls, repl=args.repl)
 
 
 def _version(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import pluggy
 from viamlite import hookspecs
 
 ENTRY_POINT_GROUP = "viamlite"
-BUILTIN_PLUGINS: tuple[str, ...] = ("viamlite.commands",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("viamlite.commands", "viamlite.cli_machines")
 
 log = logging.getLogger(__name__)
 

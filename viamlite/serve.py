@@ -63,8 +63,9 @@ def _authority(machine: Any) -> Any:
 
 
 def serve(config_path: str | None = None, bind: str | None = None, debug: bool = False,
-          plugin_manager: Any = None, no_tls: bool = False) -> int:
-    """Run until SIGINT/SIGTERM or a Shutdown call; returns the exit code."""
+          plugin_manager: Any = None, no_tls: bool = False, repl: bool = False) -> int:
+    """Run until SIGINT/SIGTERM or a Shutdown call (with ``repl``: until the REPL quits);
+    returns the exit code."""
     t0 = time.perf_counter()
     _setup_logging(debug)
     from viamlite.config import split_host_port
@@ -106,8 +107,16 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         log.info("received %s: stopping", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
+    if not repl:
+        signal.signal(signal.SIGINT, on_signal)  # with the REPL, Ctrl-C cancels the running call
     signal.signal(signal.SIGTERM, on_signal)
+    if repl:
+        from viamlite.repl import run_repl
+
+        try:
+            run_repl(machine, f"{source} (serving on {host}:{port})")
+        finally:
+            stop.set()
     stop.wait()
     # Actuators first, then the transport, then the resources.
     errors = machine.stop_all()

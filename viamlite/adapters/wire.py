@@ -1,6 +1,7 @@
 """Conversions between protobuf messages and viamlite's Python values."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,8 +50,18 @@ def pose_to_proto(pose: Pose) -> Any:
     return common_pb2.Pose(x=x, y=y, z=z, o_x=ox, o_y=oy, o_z=oz, theta=th)
 
 
+_POSE_FIELDS = ("x", "y", "z", "o_x", "o_y", "o_z", "theta")
+
+
 def pose_from_proto(msg: Any) -> Pose:
-    return Pose.from_viam(msg.x, msg.y, msg.z, msg.o_x, msg.o_y, msg.o_z, msg.theta)
+    values = [getattr(msg, f) for f in _POSE_FIELDS]
+    bad = [f for f, v in zip(_POSE_FIELDS, values) if not math.isfinite(v)]
+    if bad:
+        raise InvalidArgumentError(f"the pose has non-finite {', '.join(bad)}; every pose field must be a finite number")
+    try:
+        return Pose.from_viam(*values)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"the pose is not usable: {exc}") from None
 
 
 def geometry_to_proto(geometry: Any) -> Any:
@@ -100,3 +111,47 @@ def _value(obj: Any) -> Any:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise InvalidArgumentError(message)
+
+
+# -- client side: messages back to Python values ------------------------------------
+
+
+def geometry_from_proto(msg: Any) -> Any:
+    from viamlite.geometry import Geometry
+
+    center = pose_from_proto(msg.center)
+    kind = msg.WhichOneof("geometry_type") or "box"
+    if kind == "sphere":
+        return Geometry("sphere", center, radius_mm=msg.sphere.radius_mm, label=msg.label)
+    if kind == "capsule":
+        return Geometry("capsule", center, radius_mm=msg.capsule.radius_mm, length_mm=msg.capsule.length_mm,
+                        label=msg.label)
+    return Geometry("box", center, dims_mm=vector_from_proto(msg.box.dims_mm), label=msg.label)
+
+
+def orientation_from_proto(msg: Any) -> OrientationVector:
+    return OrientationVector(msg.o_x, msg.o_y, msg.o_z, msg.theta)
+
+
+def from_plain(obj: Any) -> Any:
+    """Undo :func:`_plain`: JSON-like values with ``_type`` tags back to spatial types."""
+    if isinstance(obj, dict):
+        kind = obj.get("_type")
+        if kind in ("vector3", "angular_velocity") and {"x", "y", "z"} <= obj.keys():
+            cls = AngularVelocity if kind == "angular_velocity" else Vector3
+            return cls(obj["x"], obj["y"], obj["z"])
+        if kind == "orientation_vector_degrees" and {"ox", "oy", "oz", "theta"} <= obj.keys():
+            return OrientationVector(obj["ox"], obj["oy"], obj["oz"], obj["theta"])
+        if kind == "geopoint" and {"lat", "lng"} <= obj.keys():
+            from viamlite.components.movement_sensor import GeoPoint
+
+            return GeoPoint(obj["lat"], obj["lng"])
+        return {k: from_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [from_plain(v) for v in obj]
+    return obj
+
+
+def readings_from_proto(readings: Any) -> dict[str, Any]:
+    """A ``map<string, Value>`` field as readings (spatial values decoded)."""
+    return {key: from_plain(json_format.MessageToDict(value)) for key, value in readings.items()}

@@ -33,11 +33,11 @@ log = logging.getLogger("viamlite.dial")
 AUTHENTICATE = "/proto.rpc.v1.AuthService/Authenticate"
 #: A token is refreshed this long before it expires (at most; sooner for short-lived tokens).
 REFRESH_MARGIN_S = 30.0
+#: No client keepalive pings: servers with grpc's default policy (grpcio, viam-server) answer
+#: pings more often than every 5 minutes with GOAWAY "too_many_pings", which breaks long
+#: streams; the client's own health checks notice a dead machine instead.
 CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-    ("grpc.keepalive_time_ms", 10_000),
-    ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.keepalive_permit_without_calls", 1),
 )
 
 

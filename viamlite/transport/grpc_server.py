@@ -7,6 +7,7 @@ INVALID_ARGUMENT; a path with no method is answered UNIMPLEMENTED, naming it.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from typing import Any
@@ -20,6 +21,10 @@ from viamlite.transport.workers import ElasticExecutor
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 REFLECTION_V1ALPHA = "grpc.reflection.v1alpha.ServerReflection"
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: HTTP/2 streams one connection may have open at once (more wait in the client).
+MAX_STREAMS_PER_CONNECTION = 64
+#: Long calls and streams one connection may have running at once (more are refused).
+MAX_LONG_CALLS_PER_CONNECTION = 16
 
 
 _STATUS = {code.value[0]: code for code in grpc.StatusCode}
@@ -65,29 +70,68 @@ def _parse(cls: Any, data: bytes, ctx: grpc.ServicerContext, path: str) -> Any:
                   f"{path}: the request is not a valid {cls.DESCRIPTOR.full_name} message ({exc})")
 
 
-def _unary(method: Method) -> grpc.RpcMethodHandler:
+class _PerConnection:
+    """Counts the long calls each connection (peer address and port) has running."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+
+    def enter(self, ctx: grpc.ServicerContext, path: str) -> str:
+        peer = ctx.peer()
+        with self._lock:
+            count = self._running.get(peer, 0)
+            if count >= self.limit:
+                refused = True
+            else:
+                refused = False
+                self._running[peer] = count + 1
+        if refused:
+            ctx.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                      f"{path}: this connection already has {self.limit} long calls and streams running, the most "
+                      f"one connection may have; end some of them, or open another connection")
+        return peer
+
+    def leave(self, peer: str) -> None:
+        with self._lock:
+            count = self._running.get(peer, 1) - 1
+            if count:
+                self._running[peer] = count
+            else:
+                self._running.pop(peer, None)
+
+
+def _unary(method: Method, limit: _PerConnection | None) -> grpc.RpcMethodHandler:
     handler, cls, path = method.handler, method.request_class, method.path
 
     def behavior(data: bytes, ctx: grpc.ServicerContext) -> bytes:
         request = _parse(cls, data, ctx, path)
+        peer = limit.enter(ctx, path) if limit is not None else None
         try:
             return handler(request, _GrpcCall(ctx)).SerializeToString()
         except RpcError as err:
             ctx.abort(status_code(err.code), err.message)
+        finally:
+            if peer is not None:
+                limit.leave(peer)  # type: ignore[union-attr]
 
     return grpc.unary_unary_rpc_method_handler(behavior)
 
 
-def _server_stream(method: Method) -> grpc.RpcMethodHandler:
+def _server_stream(method: Method, limit: _PerConnection) -> grpc.RpcMethodHandler:
     handler, cls, path = method.handler, method.request_class, method.path
 
     def behavior(data: bytes, ctx: grpc.ServicerContext) -> Iterable[bytes]:
         request = _parse(cls, data, ctx, path)
+        peer = limit.enter(ctx, path)
         try:
             for response in handler(request, _GrpcCall(ctx)):
                 yield response.SerializeToString()
         except RpcError as err:
             ctx.abort(status_code(err.code), err.message)
+        finally:
+            limit.leave(peer)
 
     return grpc.unary_stream_rpc_method_handler(behavior)
 
@@ -205,10 +249,14 @@ class GrpcServer:
             Lane.LONG: futures.ThreadPoolExecutor(long_workers, thread_name_prefix="viamlite-grpc-long"),
             Lane.CONTROL: futures.ThreadPoolExecutor(control_workers, thread_name_prefix="viamlite-grpc-control"),
         }
+        self.long_calls = _PerConnection(MAX_LONG_CALLS_PER_CONNECTION)
         handlers: dict[str, grpc.RpcMethodHandler] = {}
         for m in methods:
-            handlers[m.path] = _server_stream(m) if m.server_streaming else _unary(m)
             lane = Lane.LONG if m.server_streaming else m.lane
+            if m.server_streaming:
+                handlers[m.path] = _server_stream(m, self.long_calls)
+            else:
+                handlers[m.path] = _unary(m, self.long_calls if lane == Lane.LONG else None)
             if lane in self._lanes:
                 _on_pool(handlers[m.path], self._lanes[lane])
         services = sorted({path.split("/")[1] for path in handlers})
@@ -222,6 +270,7 @@ class GrpcServer:
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
             ],
         )
 

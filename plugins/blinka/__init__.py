@@ -1,0 +1,81 @@
+"""The bundled ``blinka`` plugin: pins of a single-board computer through Adafruit Blinka.
+
+Models (each in the module named after it; attributes in each class's docstring):
+
+* ``viamlite:blinka:board`` (:class:`~viamlite_plugins.blinka.board.BlinkaBoard`): GPIO,
+  PWM, analog pins and polled digital interrupts;
+* ``viamlite:blinka:servo`` (:mod:`.servo`): a hobby servo on a board's PWM pin;
+* ``viamlite:blinka:motor`` (:mod:`.motor`): a DC motor driver on PWM + direction pins;
+* ``viamlite:blinka:i2c-sensor`` (:mod:`.sensor`): an I2C device read through a
+  CircuitPython driver.
+
+Loading this plugin imports neither Blinka nor the model modules: a model module is
+imported when a config names its model, and Blinka (:mod:`.pins`) when a board or sensor
+is validated or built. The servo and motor drive their pins through a board resource.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from viamlite.hookspecs import hookimpl
+from viamlite.names import API
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.attributes import Attributes
+    from viamlite.components.board import Board
+    from viamlite.config import ResourceConfig
+    from viamlite.names import ResourceName
+    from viamlite.registry import ModelRegistry
+    from viamlite.resource import Resource
+
+#: model triplet -> (API subtype, module, class)
+MODELS: dict[str, tuple[str, str, str]] = {
+    "viamlite:blinka:board": ("board", "board", "BlinkaBoard"),
+    "viamlite:blinka:servo": ("servo", "servo", "BlinkaServo"),
+    "viamlite:blinka:motor": ("motor", "motor", "BlinkaMotor"),
+    "viamlite:blinka:i2c-sensor": ("sensor", "sensor", "I2CSensor"),
+}
+
+
+def model_class(model: str) -> type:
+    """The class of ``model`` (a key of :data:`MODELS`), importing its module."""
+    _, module, cls = MODELS[model]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+
+
+def _factory(model: str) -> Callable[..., "Resource"]:
+    def build(config: "ResourceConfig", dependencies: Mapping["ResourceName", "Resource"]) -> "Resource":
+        return model_class(model).from_config(config, dependencies)
+
+    build.__qualname__ = build.__name__ = f"build_{model.rsplit(':', 1)[1].replace('-', '_')}"
+    return build
+
+
+def _validator(model: str) -> Callable[["ResourceConfig"], list[str]]:
+    def validate(config: "ResourceConfig") -> list[str]:
+        return model_class(model).validate_config(config)
+
+    validate.__qualname__ = validate.__name__ = f"validate_{model.rsplit(':', 1)[1].replace('-', '_')}"
+    return validate
+
+
+BOARD_API = API.component("board")
+
+
+def board_dependency(attrs: "Attributes", dependencies: Mapping["ResourceName", "Resource"], name: str) -> "Board":
+    """The board called ``name`` among ``dependencies`` (any board model); else a ConfigError at ``board``."""
+    for rn, resource in dependencies.items():
+        if rn.api == BOARD_API and name in (rn.name, rn.full_name):
+            return resource  # type: ignore[return-value]
+    raise attrs.fail("board", f"board {name!r} is not among the dependencies",
+                     f"add a board component named {name!r} to the machine")
+
+
+@hookimpl
+def viamlite_register_models(registry: "ModelRegistry") -> None:
+    """Register the four Blinka models."""
+    for model, (subtype, module, _) in MODELS.items():
+        registry.register(API.component(subtype), model, _factory(model), validate=_validator(model),
+                          source=f"{__name__}.{module}")

@@ -1,0 +1,92 @@
+"""What every resource proxy shares: calling its service, and the methods every API has."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from google.protobuf import json_format, message_factory
+
+from viamlite.adapters import wire
+from viamlite.errors import NotSupportedError
+from viamlite.gen import POOL, common_pb2
+from viamlite.names import API
+from viamlite.resource import Extra, Resource
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.client.connection import Connection
+    from viamlite.geometry import Geometry
+
+
+class RemoteResource(Resource):
+    """A resource on another machine. Subclasses also subclass the API's interface and set
+    ``SERVICE`` (the full gRPC service name)."""
+
+    SERVICE: ClassVar[str] = ""
+
+    def __init__(self, name: str, connection: "Connection", *, api: API | None = None) -> None:
+        super().__init__(name)
+        self._connection = connection
+        if api is not None:
+            self.API = api  # type: ignore[misc]
+        self._service = _service(self.SERVICE) if self.SERVICE else None
+
+    def _call(self, method: str, *, extra: Extra = None, timeout: float | None = None, **fields: Any) -> Any:
+        """Call ``method`` of the API's service for this resource; returns the response."""
+        self._check_open()
+        if self._service is None:
+            raise NotSupportedError(f"{self.API} {self.name!r}: viamlite has no client for this API's {method}; "
+                                    f"use do_command")
+        md = self._service.methods_by_name[method]
+        return self._invoke(f"/{self.SERVICE}/{method}", md.input_type, md.output_type, extra, timeout, fields)
+
+    def _invoke(self, path: str, input_type: Any, output_type: Any, extra: Extra, timeout: float | None,
+                fields: Mapping[str, Any]) -> Any:
+        request = message_factory.GetMessageClass(input_type)(**fields)
+        for field in ("name", "board_name"):  # as the server reads it
+            if field in input_type.fields_by_name:
+                setattr(request, field, self.name)
+                break
+        if extra:
+            wire.dict_to_struct(extra, request.extra)
+        where = f"{self.API.subtype} {self.name!r} {path.rpartition('/')[2]}"
+        return self._connection.unary(path, request, message_factory.GetMessageClass(output_type), timeout=timeout,
+                                      where=where)
+
+    def _common(self, method: str, message: str, extra: Extra = None, **fields: Any) -> Any:
+        """A method every API shares, called on this API's service (or the generic one)."""
+        service = self.SERVICE or "viam.component.generic.v1.GenericService"
+        input_type = POOL.FindMessageTypeByName(f"viam.common.v1.{message}Request")
+        output_type = POOL.FindMessageTypeByName(f"viam.common.v1.{message}Response")
+        self._check_open()
+        return self._invoke(f"/{service}/{method}", input_type, output_type, extra, None, fields)
+
+    # -- methods every API has -----------------------------------------------------
+    def do_command(self, command: Mapping[str, Any]) -> dict[str, Any]:
+        request_struct = wire.dict_to_struct(command)
+        response = self._common("DoCommand", "DoCommand", command=request_struct)
+        return json_format.MessageToDict(response.result)
+
+    def get_geometries(self, *, extra: Extra = None) -> "list[Geometry]":
+        response = self._common("GetGeometries", "GetGeometries", extra)
+        return [wire.geometry_from_proto(g) for g in response.geometries]
+
+    def get_status(self) -> dict[str, Any]:
+        return json_format.MessageToDict(self._common("GetStatus", "GetStatus").result)
+
+    def get_readings(self, *, extra: Extra = None) -> dict[str, Any]:
+        return wire.readings_from_proto(self._common("GetReadings", "GetReadings", extra).readings)
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return f"<{type(self).__name__} {self.name!r} {self.API} at {self._connection.address}{state}>"
+
+
+_ = common_pb2  # the common messages must be loaded into POOL before lookups
+
+
+def _service(full_name: str) -> Any:
+    """The service descriptor; ``viam.component.servo.v1.X`` lives in ``viamlite.gen.servo_pb2``."""
+    import importlib
+
+    importlib.import_module(f"viamlite.gen.{full_name.split('.')[2]}_pb2")
+    return POOL.FindServiceByName(full_name)

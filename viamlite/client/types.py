@@ -1,0 +1,56 @@
+"""What machine-wide calls return: plain Python values, independent of the wire."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from viamlite.names import ResourceName
+
+
+@dataclass(frozen=True)
+class Version:
+    platform: str
+    version: str
+    api_version: str
+
+
+@dataclass(frozen=True)
+class CloudMetadata:
+    primary_org_id: str
+    location_id: str
+    machine_id: str
+    machine_part_id: str
+
+
+@dataclass(frozen=True)
+class ResourceStatus:
+    name: ResourceName
+    state: str  # ready, configuring, removing, unhealthy, unknown
+    revision: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class MachineStatus:
+    state: str  # running, initializing, unknown
+    revision: str = ""
+    resources: list[ResourceStatus] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    method: str
+    arguments: dict[str, Any]
+    started: float  # seconds since the epoch
+    session_id: str = ""
+
+
+@dataclass(frozen=True)
+class FrameConfig:
+    """One frame of the machine's frame system: its name, parent and pose in the parent."""
+
+    name: str
+    parent: str
+    pose: Any  # viamlite.spatial.Pose
+    geometry: Any = None  # viamlite.geometry.Geometry or None
