@@ -211,9 +211,19 @@ def _freeze(obj: Any) -> Any:
     return obj
 
 
+DEFAULT_CONNECTION_CHECK_INTERVAL = 10.0
+DEFAULT_RECONNECT_INTERVAL = 1.0
+_PREFIX = re.compile(r"^[A-Za-z0-9_\-.:]*$")
+
+
 @dataclass(frozen=True)
 class RemoteConfig:
-    """One entry of ``remotes``: another machine whose resources this one shows."""
+    """One entry of ``remotes``: another machine whose resources this one shows.
+
+    ``prefix`` is prepended to every name from the remote, with no separator;
+    ``auth_entity``/``auth_payload`` are the API key's ID and key (sent only to this
+    remote); ``frame`` places the remote's world frame (``<name>_world``) in ours.
+    """
 
     name: str
     address: str
@@ -223,8 +233,14 @@ class RemoteConfig:
     auth_type: str = ""
     auth_payload: str = field(default="", repr=False)
     frame: FrameConfig | None = None
-    connection_check_interval: float = 10.0
-    reconnect_interval: float = 1.0
+    connection_check_interval: float = DEFAULT_CONNECTION_CHECK_INTERVAL
+    reconnect_interval: float = DEFAULT_RECONNECT_INTERVAL
+    path: str = field(default="", compare=False)
+
+    @property
+    def world_frame(self) -> str:
+        """The name of the remote's world frame in this machine's frame system."""
+        return f"{self.name}_world"
 
     @classmethod
     def parse(cls, obj: Any, path: str) -> "RemoteConfig":
@@ -233,33 +249,76 @@ class RemoteConfig:
         name = obj.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
             raise ConfigError(f"remote name {name!r} is missing or not allowed", path=f"{path}.name",
-                              fix="use letters, digits, '-' and '_'")
+                              fix="use letters, digits, '-' and '_', starting with a letter or digit")
         address = obj.get("address")
-        if not isinstance(address, str) or not address:
+        if not isinstance(address, str) or not address.strip():
             raise ConfigError(f"remote {name!r} has no address", path=f"{path}.address",
                               fix='set "address" to "host:port" of the other machine')
+        _check_remote_address(address.strip(), f"{path}.address")
         prefix = obj.get("prefix", "") or ""
         _expect(prefix, str, f"{path}.prefix", "a string", 'write "prefix": "arm-"')
+        if not _PREFIX.match(prefix):
+            raise ConfigError(f"prefix {prefix!r} has characters that are not allowed", path=f"{path}.prefix",
+                              fix="use letters, digits and '-', '_', '.', ':' (it is prepended to resource names as is)")
         insecure = obj.get("insecure", False)
         _expect(insecure, bool, f"{path}.insecure", "true or false", 'write "insecure": true or false')
-        auth = obj.get("auth") or {}
-        _expect(auth, dict, f"{path}.auth", "an object",
-                'write "auth": {"entity": "KEY-ID", "credentials": {"type": "api-key", "payload": "KEY"}}')
-        creds = auth.get("credentials") or {}
-        _expect(creds, dict, f"{path}.auth.credentials", "an object", 'write {"type": "api-key", "payload": "KEY"}')
-        if creds and creds.get("type") not in ("api-key",):
-            raise ConfigError(f"credentials type {creds.get('type')!r} is not supported", path=f"{path}.auth.credentials.type",
-                              fix='use "api-key"')
+        entity, kind, payload = _remote_auth(obj.get("auth"), f"{path}.auth")
         frame = FrameConfig.parse(obj["frame"], f"{path}.frame") if obj.get("frame") is not None else None
-        check = obj.get("connection_check_interval")
-        reconnect = obj.get("reconnect_interval")
-        return cls(
-            name=name, address=address, prefix=prefix, insecure=insecure,
-            auth_entity=str(auth.get("entity", "")), auth_type=str(creds.get("type", "")),
-            auth_payload=str(creds.get("payload", "")), frame=frame,
-            connection_check_interval=parse_duration(check, f"{path}.connection_check_interval") if check else 10.0,
-            reconnect_interval=parse_duration(reconnect, f"{path}.reconnect_interval") if reconnect else 1.0,
-        )
+        intervals = []
+        for key, default in (("connection_check_interval", DEFAULT_CONNECTION_CHECK_INTERVAL),
+                             ("reconnect_interval", DEFAULT_RECONNECT_INTERVAL)):
+            if obj.get(key) in (None, ""):
+                intervals.append(default)
+                continue
+            seconds = parse_duration(obj[key], f"{path}.{key}")
+            if not 0.01 <= seconds <= 3600:
+                raise ConfigError(f"{key} {obj[key]!r} is out of range", path=f"{path}.{key}",
+                                  fix='use a duration from "10ms" to "1h", such as "5s"')
+            intervals.append(seconds)
+        return cls(name=name, address=address.strip(), prefix=prefix, insecure=insecure, auth_entity=entity,
+                   auth_type=kind, auth_payload=payload, frame=frame, connection_check_interval=intervals[0],
+                   reconnect_interval=intervals[1], path=path)
+
+
+def _check_remote_address(address: str, path: str) -> None:
+    text = address
+    for scheme in ("grpc://", "https://", "http://", "dns:///"):
+        text = text.removeprefix(scheme)
+    if text.startswith(("unix:", "/")):
+        return
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ConfigError(f"address {address!r} is not host:port", path=path,
+                          fix='write it as "arm.local:8080", "192.168.1.20:8080" or "unix:/path/to/socket"')
+
+
+def _remote_auth(auth: Any, path: str) -> tuple[str, str, str]:
+    """(entity, credentials type, payload) of a remote's ``auth`` block."""
+    example = '"auth": {"entity": "KEY-ID", "credentials": {"type": "api-key", "payload": "KEY"}}'
+    if not auth:
+        return "", "", ""
+    _expect(auth, dict, path, "an object", f"write {example}")
+    creds = auth.get("credentials") or {}
+    _expect(creds, dict, f"{path}.credentials", "an object", 'write {"type": "api-key", "payload": "KEY"}')
+    entity = auth.get("entity", "") or ""
+    _expect(entity, str, f"{path}.entity", "the API key's ID", f"write {example}")
+    if not creds:
+        if entity:
+            raise ConfigError("auth names an entity but has no credentials", path=f"{path}.credentials",
+                              fix=f"write {example}")
+        return "", "", ""
+    kind = creds.get("type")
+    if kind != "api-key":
+        raise ConfigError(f"credentials type {kind!r} is not supported", path=f"{path}.credentials.type",
+                          fix='use "api-key", with the key\'s ID as "entity" and the key as "payload"')
+    payload = creds.get("payload")
+    if not isinstance(payload, str) or not payload:
+        raise ConfigError("the API key is missing", path=f"{path}.credentials.payload",
+                          fix="set payload to the API key (its ID goes in auth.entity)")
+    if not entity:
+        raise ConfigError("the API key's ID is missing", path=f"{path}.entity",
+                          fix='set "entity" to the API key ID that goes with the key')
+    return entity, kind, payload
 
 
 @dataclass(frozen=True)
@@ -375,8 +434,18 @@ def _check_names(resources: tuple[ResourceConfig, ...], remotes: tuple[RemoteCon
     names: set[str] = set()
     for remote in remotes:
         if remote.name in names:
-            raise ConfigError(f"remote name {remote.name!r} is used twice", path="remotes", fix="give every remote its own name")
+            raise ConfigError(f"remote name {remote.name!r} is used twice", path=f"{remote.path}.name",
+                              fix="give every remote its own name")
         names.add(remote.name)
+    frames = {"world", *(r.name for r in resources if r.frame is not None)}
+    frames |= {r.world_frame for r in remotes if r.frame is not None}
+    for remote in remotes:
+        if remote.frame is None:
+            continue
+        if remote.frame.parent not in frames or remote.frame.parent == remote.world_frame:
+            known = ", ".join(sorted(frames - {remote.world_frame}))
+            raise ConfigError(f"frame parent {remote.frame.parent!r} is not a frame of this machine",
+                              path=f"{remote.path}.frame.parent", fix=f"use one of: {known}")
 
 
 #: How long an access token from AuthService/Authenticate is valid, unless ``auth.token_lifetime`` says.

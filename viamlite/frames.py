@@ -1,6 +1,10 @@
 """The machine's frame system, built from the ``frame`` blocks of its config."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from typing import Any
+
 from viamlite.config import FrameConfig, MachineConfig
 from viamlite.spatial import FrameSystem, Pose, Vector3, parse_orientation
 
@@ -10,7 +14,18 @@ def frame_pose(frame: FrameConfig) -> Pose:
     return Pose(Vector3(*frame.translation), parse_orientation(frame.orientation))
 
 
-def build_frame_system(config: MachineConfig) -> FrameSystem:
-    """One frame per resource with a frame block, named after the resource."""
-    return FrameSystem((res.name, res.frame.parent, frame_pose(res.frame))
-                       for res in config.resources if res.frame is not None)
+def build_frame_system(config: MachineConfig, extra: Iterable[tuple[str, str, Pose, Any]] = ()) -> FrameSystem:
+    """One frame per resource with a frame block, named after the resource, then the
+    ``extra`` frames (name, parent, pose, geometry) remote parts bring; an extra frame
+    whose name is already taken is left out with a warning."""
+    system = FrameSystem((res.name, res.frame.parent, frame_pose(res.frame))
+                         for res in config.resources if res.frame is not None)
+    taken = set(system.names())
+    for name, parent, pose, _ in extra:
+        if name in taken:
+            logging.getLogger("viamlite.frames").warning(
+                "remote frame %r is left out: a frame of that name exists already (set a remote prefix)", name)
+            continue
+        taken.add(name)
+        system.add_frame(name, parent, pose)
+    return system

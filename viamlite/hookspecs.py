@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.config import RemoteConfig
     from viamlite.machine import Machine
     from viamlite.registry import ModelRegistry
+    from viamlite.remotes import RemoteLink
 
 PROJECT = "viamlite"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -34,6 +36,24 @@ def viamlite_register_models(registry: "ModelRegistry") -> None:
     Called once for each registry a machine builds, on every plugin; returns nothing.
     The first registration of an (API, model) pair wins, and the plugin registered last
     is called first, so an installed plugin can replace a bundled model.
+    """
+
+
+# -- remote parts ------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def viamlite_remote_link(config: "RemoteConfig", machine_id: str) -> "RemoteLink | None":
+    """Return a :class:`~viamlite.remotes.RemoteLink` to the remote ``config`` describes,
+    or None to leave it to another plugin.
+
+    Called when a machine's config adds a remote or changes one, before the config is
+    applied; the link must not touch the network until its ``start`` is called.
+    ``machine_id`` is the linking machine's id, which the link sends so loops can be cut
+    (see :mod:`viamlite.remotes`). Stops at the first non-None result (``firstresult``):
+    the plugin registered last is asked first, so an installed plugin can take over
+    addresses it knows (another transport) and return None for the rest. The bundled
+    ``remote`` plugin links over gRPC.
     """
 
 

@@ -111,7 +111,11 @@ class Machine:
         self._apply_lock = threading.RLock()
         self._on_close: list[Callable[[], None]] = []
         self._closed = False
-        self._frames: FrameSystem = build_frame_system(self.config)
+        self._frames: FrameSystem | None = None
+        self._frames_generation = 0
+        from viamlite.remotes import RemoteManager
+
+        self.remotes = RemoteManager(self.plugins, self.resource_names, on_change=self._remotes_changed)
         if config is not None:
             self.apply(config)
             self.plugins.hook.viamlite_machine_started(machine=self)
@@ -188,6 +192,7 @@ class Machine:
                 raise RuntimeError("the machine is closed")
             try:
                 order, implicit = self.validate(config)
+                links = self.remotes.prepare(config.remotes)
             except ConfigError as exc:
                 raise (exc.in_file(config.source) if config.source and not exc.file else exc) from None
             old = self._entries
@@ -224,7 +229,8 @@ class Machine:
             self.config = config
             self.revision += 1
             self.applied_at = time.time()
-            self._frames = build_frame_system(config)
+            self._remotes_changed()
+            self.remotes.commit(config.remotes, links)
             log.info("config applied (revision %d): %d resources", self.revision, len(entries))
 
     @staticmethod
@@ -308,6 +314,13 @@ class Machine:
         for api, name in list(session.moved):
             entry = self._by_api.get((api, name))
             res = entry.resource if entry is not None else None
+            if entry is None:  # a remote part's actuator: stop it there
+                try:
+                    if self.remotes.stop(api, name):
+                        stopped.append(name)
+                except Exception as exc:
+                    errors.append(f"{name}: {getattr(exc, 'message', None) or exc}")
+                continue
             if isinstance(res, Actuator) and not res.closed:
                 try:
                     res.stop()
@@ -319,8 +332,18 @@ class Machine:
                     f"; failed to stop {'; '.join(errors)}" if errors else "")
 
     def frame_system(self) -> "FrameSystem":
-        """The frame system from the running config's frame blocks."""
-        return self._frames
+        """The frame system from the running config's frame blocks and the remotes' parts."""
+        frames = self._frames
+        if frames is None:
+            generation = self._frames_generation
+            frames = build_frame_system(self.config, self.remotes.frames())
+            if generation == self._frames_generation:
+                self._frames = frames
+        return frames
+
+    def _remotes_changed(self) -> None:
+        self._frames_generation += 1
+        self._frames = None
 
     def on_close(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` when the machine closes (after its resources are stopped)."""
@@ -334,6 +357,7 @@ class Machine:
             self._closed = True
             self.sessions.close()
             self.operations.cancel_all()
+            self.remotes.close()
             for entry in reversed(list(self._entries.values())):
                 self._close_entry(entry, "machine closing")
             for callback in self._on_close:

@@ -7,7 +7,7 @@ transports serve them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,6 +52,17 @@ class Call(Protocol):
         """Run ``callback`` when the call ends: answered, cancelled, or the client gone."""
 
     def is_active(self) -> bool: ...
+
+    def time_remaining(self) -> float | None:
+        """Seconds left before the caller's deadline (None: no deadline)."""
+
+    def set_trailing_metadata(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Send ``pairs`` to the caller with the call's status."""
+
+
+#: Asked for a path the transport does not serve: ``router(path, first request bytes, call)``
+#: returns a relay (``relay(all request bytes) -> response bytes``) or None (UNIMPLEMENTED).
+Router = Callable[[str, bytes, Call], "Callable[[Iterator[bytes]], Iterator[bytes]] | None"]
 
 
 class Lane(enum.Enum):

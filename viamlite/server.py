@@ -44,7 +44,10 @@ class MachineServer:
 
             methods += auth_methods(authority)
             gate = auth_gate(authority)
-        self.grpc = GrpcServer(methods, pool=POOL, quick_workers=quick_workers, long_workers=long_workers, gate=gate)
+        from viamlite.adapters.forward import RemoteRouter
+
+        self.grpc = GrpcServer(methods, pool=POOL, quick_workers=quick_workers, long_workers=long_workers, gate=gate,
+                               router=RemoteRouter(machine))
         self.port = 0
 
     def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import json_format
 
 from viamlite import __version__
-from viamlite.adapters import adapter_module, wire
+from viamlite.adapters import adapter_module, remotes, wire
 from viamlite.adapters.service import SESSION_EXPIRED, message_class, rpc_error
 from viamlite.components import COMPONENTS
 from viamlite.errors import InvalidArgumentError
@@ -63,8 +63,10 @@ class RobotService:
 
     # -- resources -------------------------------------------------------------
     def ResourceNames(self, req: Any, call: Call) -> Any:
-        return pb.ResourceNamesResponse(resources=[resource_name_proto(n.api, n.name)
+        resp = pb.ResourceNamesResponse(resources=[resource_name_proto(n.api, n.name)
                                                    for n in self.machine.resource_names()])
+        remotes.add_names(self.machine, resp, call)
+        return resp
 
     def ResourceRPCSubtypes(self, req: Any, call: Call) -> Any:
         out = []
@@ -72,7 +74,9 @@ class RobotService:
             service = _service_for(api)
             if service:
                 out.append(pb.ResourceRPCSubtype(subtype=resource_name_proto(api, ""), proto_service=service))
-        return pb.ResourceRPCSubtypesResponse(resource_rpc_subtypes=out)
+        resp = pb.ResourceRPCSubtypesResponse(resource_rpc_subtypes=out)
+        remotes.add_subtypes(self.machine, resp)
+        return resp
 
     def GetMachineStatus(self, req: Any, call: Call) -> Any:
         resp = pb.GetMachineStatusResponse(state=pb.GetMachineStatusResponse.STATE_RUNNING)
@@ -84,6 +88,7 @@ class RobotService:
                                         revision=str(entry.revision), error=entry.error,
                                         reachability=pb.ResourceStatus.REACHABILITY_REACHABLE)
             status.last_updated.FromNanoseconds(int(entry.updated * 1e9))
+        remotes.add_statuses(self.machine, resp)
         return resp
 
     def GetVersion(self, req: Any, call: Call) -> Any:
@@ -141,7 +146,7 @@ class RobotService:
 
     # -- machine actions -------------------------------------------------------
     def StopAll(self, req: Any, call: Call) -> Any:
-        errors = self.machine.stop_all()
+        errors = self.machine.stop_all() + remotes.stop_remotes(self.machine, call)
         if errors:
             raise RuntimeError("some resources did not stop: " + "; ".join(errors))
         return pb.StopAllResponse()
@@ -174,6 +179,7 @@ class RobotService:
             res = entry.resource
             if res is not None and res.geometries:
                 item.frame.physical_object.CopyFrom(wire.geometry_to_proto(res.geometries[0]))
+        remotes.add_frames(self.machine, resp)
         for transform in req.supplemental_transforms:  # the caller's extra frames belong to the answer too
             resp.frame_system_configs.add().frame.CopyFrom(transform)
         return resp

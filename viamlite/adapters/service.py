@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import message_factory
 
 from viamlite.adapters import status, wire
+from viamlite.errors import ResourceNotFoundError
 from viamlite.gen import POOL, common_pb2
 from viamlite.names import API
 from viamlite.rpc import Call, Code, Lane, Method, RpcError
@@ -133,6 +134,7 @@ def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any],
                 long_running: bool, monitored: bool = False) -> Callable[[Any, Call], Any]:
     lookup = machine.resource
     run = machine.operations.run
+    remotes = machine.remotes
 
     def handler(request: Any, call: Call) -> Any:
         name = getattr(request, name_field)
@@ -143,6 +145,13 @@ def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any],
                 if long_running:  # a cancelled or vanished caller ends the operation
                     call.add_done_callback(op.cancel)
                 return fn(resource, request)
+        except ResourceNotFoundError as exc:  # not here: perhaps on a remote part
+            route = remotes.lookup(api, name)
+            if route is None:
+                raise rpc_error(exc, where.format(name)) from exc
+            from viamlite.adapters.forward import forward_unary
+
+            return forward_unary(remotes, route, path, request, name_field, call)
         except Exception as exc:
             raise rpc_error(exc, where.format(name)) from exc
 
@@ -156,6 +165,17 @@ def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any]
         sid = _join_session(machine, call, (api, name), False)
         try:
             resource = machine.resource(api, name)
+        except ResourceNotFoundError as exc:  # not here: perhaps on a remote part
+            route = machine.remotes.lookup(api, name)
+            if route is None:
+                raise rpc_error(exc, where.format(name)) from exc
+            from viamlite.adapters.forward import forward_stream
+
+            yield from forward_stream(machine.remotes, route, path, request, name_field, call)
+            return
+        except Exception as exc:
+            raise rpc_error(exc, where.format(name)) from exc
+        try:
             with machine.operations.run(path, request, sid) as op:
                 call.add_done_callback(op.cancel)
                 yield from fn(resource, request, call)

@@ -36,16 +36,18 @@ SAFETY_HEARTBEAT_MONITORED_FIELD_NUMBER: _ClassVar[int]
 safety_heartbeat_monitored: _descriptor.FieldDescriptor
 
 class ResourceName(_message.Message):
-    __slots__ = ("namespace", "type", "subtype", "name")
+    __slots__ = ("namespace", "type", "subtype", "name", "remote_path")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBTYPE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_PATH_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     type: str
     subtype: str
     name: str
-    def __init__(self, namespace: _Optional[str] = ..., type: _Optional[str] = ..., subtype: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    remote_path: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, namespace: _Optional[str] = ..., type: _Optional[str] = ..., subtype: _Optional[str] = ..., name: _Optional[str] = ..., remote_path: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pose(_message.Message):
     __slots__ = ("x", "y", "z", "o_x", "o_y", "o_z", "theta")

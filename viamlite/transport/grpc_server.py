@@ -6,6 +6,7 @@ INVALID_ARGUMENT; a path with no method is answered UNIMPLEMENTED, naming it.
 """
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
@@ -14,7 +15,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from viamlite.rpc import Code, Lane, Method, RpcError
+from viamlite.rpc import Code, Lane, Method, Router, RpcError
 from viamlite.transport.workers import ElasticExecutor
 
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
@@ -53,6 +54,12 @@ class _GrpcCall:
 
     def is_active(self) -> bool:
         return self._ctx.is_active()
+
+    def time_remaining(self) -> float | None:
+        return self._ctx.time_remaining()
+
+    def set_trailing_metadata(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._ctx.set_trailing_metadata(tuple(pairs))
 
 
 def _parse(cls: Any, data: bytes, ctx: grpc.ServicerContext, path: str) -> Any:
@@ -137,6 +144,22 @@ def _unimplemented(path: str) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(behavior)
 
 
+def _routed(path: str, router: Router) -> grpc.RpcMethodHandler:
+    """Any call the table has no method for: the router may relay it (as bytes) elsewhere."""
+    def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
+        call = _GrpcCall(ctx)
+        first = next(requests, None)
+        relay = router(path, first, call) if first is not None else None
+        if relay is None:
+            ctx.abort(grpc.StatusCode.UNIMPLEMENTED, f"{path} is not implemented by this viamlite machine")
+        try:
+            yield from relay(itertools.chain((first,), requests))
+        except RpcError as err:
+            ctx.abort(status_code(err.code), err.message)
+
+    return grpc.stream_stream_rpc_method_handler(behavior)
+
+
 def _refused(err: RpcError) -> grpc.RpcMethodHandler:
     def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
         ctx.abort(status_code(err.code), err.message)
@@ -150,9 +173,12 @@ Gate = Callable[[str, Sequence[tuple[str, Any]]], None]
 
 
 class _Table(grpc.GenericRpcHandler):
-    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler], gate: Gate | None = None) -> None:
+    def __init__(self, handlers: dict[str, grpc.RpcMethodHandler], gate: Gate | None = None,
+                 router: Router | None = None, pool: futures.ThreadPoolExecutor | None = None) -> None:
         self.handlers = handlers
         self.gate = gate
+        self.router = router
+        self.pool = pool
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         if self.gate is not None:
@@ -161,7 +187,12 @@ class _Table(grpc.GenericRpcHandler):
             except RpcError as err:
                 return _refused(err)
         handler = self.handlers.get(details.method)
-        return handler if handler is not None else _unimplemented(details.method)
+        if handler is not None:
+            return handler
+        if self.router is None:
+            return _unimplemented(details.method)
+        handler = _routed(details.method, self.router)
+        return _on_pool(handler, self.pool) if self.pool is not None else handler
 
 
 def _reflection_handlers(service_names: Sequence[str], pool: Any) -> dict[str, grpc.RpcMethodHandler]:
@@ -206,11 +237,13 @@ class GrpcServer:
     so it answers however busy the others are.
 
     ``gate``, when given, sees every call's path and metadata first and may refuse it
-    (authentication).
+    (authentication). ``router`` is asked about paths no method serves (see
+    :data:`viamlite.rpc.Router`); what it relays runs with the long calls.
     """
 
     def __init__(self, methods: Iterable[Method], *, pool: Any, quick_workers: int = 4,
-                 long_workers: int = 64, control_workers: int = 2, gate: Gate | None = None) -> None:
+                 long_workers: int = 64, control_workers: int = 2, gate: Gate | None = None,
+                 router: Router | None = None) -> None:
         self.quick_pool = ElasticExecutor(quick_workers, 32, name="viamlite-grpc")
         self._lanes = {
             Lane.LONG: futures.ThreadPoolExecutor(long_workers, thread_name_prefix="viamlite-grpc-long"),
@@ -232,7 +265,7 @@ class GrpcServer:
         self.paths = sorted(handlers)
         self._server = grpc.server(
             self.quick_pool,  # type: ignore[arg-type]  # grpc needs only submit()
-            handlers=[_Table(handlers, gate)],
+            handlers=[_Table(handlers, gate, router, self._lanes[Lane.LONG])],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

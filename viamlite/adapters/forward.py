@@ -1,0 +1,90 @@
+"""Forwarding calls for remote resources: any method of any API, as bytes.
+
+Two ways in: a call of an API served here whose name is not a local resource but a
+remote one (:func:`forward_unary`, :func:`forward_stream`, used by the resource services),
+and a call of a path nothing here serves (:class:`RemoteRouter`, asked by the transport).
+Either way the request's name (field 1 of every Viam resource request) becomes the
+remote's own, the call goes out on the remote's link with the caller's deadline and
+cancellation, and the remote's answer (or status) comes back unchanged.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from viamlite import protowire
+from viamlite.remotes import VIA_KEY, ForwardOptions, RemoteManager, Route
+from viamlite.rpc import Call, Code, RpcError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.machine import Machine
+
+_NO_DEADLINE_S = 365 * 24 * 3600.0
+
+
+class RawMessage:
+    """A response already serialized (by the remote): the transport sends its bytes as they are."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def SerializeToString(self) -> bytes:  # noqa: N802 - the protobuf message interface
+        return self.data
+
+
+def options_for(manager: RemoteManager, call: Call) -> ForwardOptions:
+    """Deadline, loop marker and cancellation for forwarding ``call``; refuses a call that
+    already passed through this machine."""
+    via = manager.via(call.metadata())
+    if manager.machine_id in via:
+        raise RpcError(Code.FAILED_PRECONDITION, "remote parts form a forwarding loop through this machine; "
+                                                 "remove one of the remotes that list each other's remotes")
+    remaining = getattr(call, "time_remaining", None)
+    timeout = remaining() if remaining is not None else None
+    if timeout is not None and timeout > _NO_DEADLINE_S:  # grpcio reports "no deadline" as a huge number
+        timeout = None
+    return ForwardOptions(timeout=timeout, metadata=((VIA_KEY, ",".join((*via, manager.machine_id))),),
+                          on_done=lambda cancel: call.add_done_callback(cancel))
+
+
+def forward_unary(manager: RemoteManager, route: Route, path: str, request: Any, name_field: str,
+                  call: Call) -> RawMessage:
+    """Forward a parsed unary request for ``route``; the answer is the remote's bytes."""
+    setattr(request, name_field, route.remote_name)
+    return RawMessage(route.link.unary(path, request.SerializeToString(), options_for(manager, call)))
+
+
+def forward_stream(manager: RemoteManager, route: Route, path: str, request: Any, name_field: str,
+                   call: Call) -> Iterator[RawMessage]:
+    """Forward a parsed server-streaming request for ``route``."""
+    setattr(request, name_field, route.remote_name)
+    for data in route.link.stream(path, request.SerializeToString(), options_for(manager, call)):
+        yield RawMessage(data)
+
+
+class RemoteRouter:
+    """The transport's router: relays calls of paths not served here to the remote that
+    has the named resource."""
+
+    def __init__(self, machine: "Machine") -> None:
+        self.manager: RemoteManager = machine.remotes
+
+    def __call__(self, path: str, first: bytes, call: Call) -> Callable[[Iterator[bytes]], Iterator[bytes]] | None:
+        name = protowire.read_string(first, 1)
+        if not name:
+            return None
+        route = self.manager.route_for_path(path, name)
+        if route is None:
+            return None
+        options = options_for(self.manager, call)
+
+        def renamed(requests: Iterator[bytes]) -> Iterator[bytes]:
+            for data in requests:
+                yield protowire.replace_string(data, route.remote_name, 1)
+
+        def relay(requests: Iterator[bytes]) -> Iterator[bytes]:
+            return route.link.stream(path, renamed(requests), options)
+
+        return relay
