@@ -14,7 +14,7 @@ from google.protobuf import message_factory
 
 from viamlite.adapters import status, wire
 from viamlite.errors import ResourceNotFoundError
-from viamlite.gen import POOL, common_pb2
+from viamlite.gen import POOL, common_pb2, safety_monitored
 from viamlite.names import API
 from viamlite.rpc import Call, Code, Lane, Method, RpcError
 
@@ -34,15 +34,6 @@ def message_class(full_name: str) -> type:
 SESSION_METADATA = "viam-sid"
 #: What the Viam SDKs expect for a call in an unknown or expired session (they start a new one).
 SESSION_EXPIRED = "SESSION_EXPIRED"
-
-
-def safety_monitored(method: Any) -> bool:
-    """Whether the Viam API marks ``method`` (a MethodDescriptor) safety_heartbeat_monitored:
-    a call that moves something, to be stopped if its session's heartbeat stops."""
-    # The options are parsed again in our own pool, where the extension is known.
-    options_class = message_class("google.protobuf.MethodOptions")
-    options = options_class.FromString(method.GetOptions().SerializeToString())
-    return bool(options.Extensions[POOL.FindExtensionByName("viam.common.v1.safety_heartbeat_monitored")])
 
 
 def session_of(call: Call) -> str:

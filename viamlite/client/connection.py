@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 
+from viamlite.client.session import SessionKeeper
 from viamlite.client.status import from_rpc_error
 from viamlite.errors import AuthError, ConnectError, ViamliteError
 from viamlite.transport.dial import Dialed, dial
@@ -79,6 +80,7 @@ class Connection:
         self._listeners: list[Callable[[str], None]] = []
         self._metadata_hooks: list[Callable[[], Sequence[tuple[str, str]]]] = []
         self._reconnector: Reconnector | None = None
+        self.sessions = SessionKeeper(self)
 
     # -- lifecycle ---------------------------------------------------------------
     def open(self) -> "Connection":
@@ -100,6 +102,7 @@ class Connection:
             self.state = State.CLOSED
             dialed, self._dialed = self._dialed, None
             self._callables = {}
+        self.sessions.close()
         if self._reconnector is not None:
             self._reconnector.stop()
         if dialed is not None:
@@ -131,6 +134,7 @@ class Connection:
             self.last_error = ""
         if old is not None and old is not dialed:
             old.close()
+            self.sessions.reset()  # a machine that restarted knows nothing of the old session
         self._set_state(State.CONNECTED)
 
     def mark_down(self, reason: str) -> None:
@@ -221,16 +225,20 @@ class Connection:
                 self._callables[key] = fn
             return fn
 
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        """The metadata every call carries (the hooks' pairs)."""
-        out: list[tuple[str, str]] = []
+    def metadata(self, path: str = "") -> tuple[tuple[str, str], ...]:
+        """The metadata a call to ``path`` carries: the session id, then the hooks' pairs."""
+        out: list[tuple[str, str]] = list(self.sessions.metadata_for(path))
         for hook in self._metadata_hooks:
             out.extend(hook())
         return tuple(out)
 
+    def call_plain(self, path: str, request: Any, response_class: type, *, timeout: float | None = None) -> Any:
+        """A unary call with no added metadata; grpc errors are raised as they are."""
+        return self._callable(path, response_class)(request, timeout=timeout or self.timeout)
+
     def future(self, path: str, request: Any, response_class: type, timeout: float | None = None) -> Any:
         """Start a unary call; returns grpc's future (``result()``, ``cancel()``)."""
-        return self._callable(path, response_class).future(request, timeout=timeout, metadata=self.metadata())
+        return self._callable(path, response_class).future(request, timeout=timeout, metadata=self.metadata(path))
 
     def unary(self, path: str, request: Any, response_class: type, *, timeout: float | None = None,
               where: str = "") -> Any:
@@ -249,7 +257,7 @@ class Connection:
             fut.cancel()
             raise
         except grpc.RpcError as err:
-            raise self._failure(err, where or path) from None
+            raise self.failure(err, where or path) from None
         except grpc.FutureCancelledError:
             from viamlite.errors import CancelledError
 
@@ -257,24 +265,26 @@ class Connection:
 
     def stream(self, path: str, request: Any, response_class: type, *, where: str = "") -> Any:
         """Iterate a server-streaming call's responses; closing the iterator cancels it."""
-        call = self._callable(path, response_class, streaming=True)(request, metadata=self.metadata())
+        call = self._callable(path, response_class, streaming=True)(request, metadata=self.metadata(path))
         try:
             for item in call:
                 yield item
         except grpc.RpcError as err:
             if err.code() == grpc.StatusCode.CANCELLED:
                 return
-            raise self._failure(err, where or path) from None
+            raise self.failure(err, where or path) from None
         finally:
             call.cancel()
 
-    def _failure(self, err: Any, where: str) -> ViamliteError:
+    def failure(self, err: Any, where: str) -> ViamliteError:
         exc = from_rpc_error(err, where)
         if isinstance(exc, ConnectError):
             self.mark_down(err.details() or err.code().name)
             exc = ConnectError(f"{where}: lost the connection to {self.address} ({err.details()}); "
                                f"reconnecting in the background, try again shortly")
             exc.code = "UNAVAILABLE"  # type: ignore[attr-defined]
+        elif err.code() == grpc.StatusCode.INVALID_ARGUMENT and err.details() == "SESSION_EXPIRED":
+            self.sessions.reset()  # the next move starts a new session
         elif err.code() == grpc.StatusCode.UNAUTHENTICATED and self._dialed and self._dialed.credentials:
             self._dialed.credentials.invalidate()
         return exc

@@ -5,6 +5,8 @@ process may also import another package that defines the same Viam messages.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf import (
     descriptor_pb2,
     descriptor_pool,
@@ -35,3 +37,32 @@ def struct_pb2_of_pool() -> tuple[type, type, type]:
         message_factory.GetMessageClass(POOL.FindMessageTypeByName(f"google.protobuf.{n}"))
         for n in ("Struct", "Value", "ListValue")
     )
+
+
+_MONITORED: dict[str, bool] = {}
+
+
+def safety_monitored(method: Any) -> bool:
+    """Whether the Viam API marks ``method`` (a MethodDescriptor of this pool)
+    ``safety_heartbeat_monitored``: a call that moves something, to be stopped when its
+    session's heartbeat stops."""
+    from google.protobuf import message_factory
+
+    # The options are parsed again in this pool, where the extension is known.
+    options_class = message_factory.GetMessageClass(POOL.FindMessageTypeByName("google.protobuf.MethodOptions"))
+    options = options_class.FromString(method.GetOptions().SerializeToString())
+    return bool(options.Extensions[POOL.FindExtensionByName("viam.common.v1.safety_heartbeat_monitored")])
+
+
+def is_safety_monitored(path: str) -> bool:
+    """:func:`safety_monitored` for a method path (``/package.Service/Method``); False for
+    a method this pool does not know."""
+    known = _MONITORED.get(path)
+    if known is None:
+        service, _, name = path.lstrip("/").rpartition("/")
+        try:
+            known = safety_monitored(POOL.FindServiceByName(service).methods_by_name[name])
+        except KeyError:
+            known = False
+        _MONITORED[path] = known
+    return known
