@@ -137,3 +137,24 @@ def test_long_calls_do_not_starve_quick_ones() -> None:
         channel.close()
         server.stop(0)
         machine.close()
+
+
+def test_a_routers_refusal_keeps_its_status_code() -> None:
+    from viamlite.gen import POOL
+    from viamlite.rpc import Code, RpcError
+    from viamlite.transport.grpc_server import GrpcServer
+
+    def router(path: str, first: bytes, call: Any) -> Any:
+        raise RpcError(Code.FAILED_PRECONDITION, f"{path} would loop back to this machine")
+
+    server = GrpcServer([], pool=POOL, router=router)
+    port = server.add_port("127.0.0.1:0")
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        with pytest.raises(grpc.RpcError) as info:
+            unary(channel, "/acme.Arm/Move", b"\x0a\x01a")
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "loop back" in info.value.details()
+    finally:
+        channel.close()
+        server.stop(0)

@@ -263,3 +263,42 @@ def test_an_expired_session_stops_the_remote_actuators_it_moved() -> None:
         ((path, data),) = links.links["b"].forwarded
         assert path == "/viam.component.servo.v1.ServoService/Stop"
         assert servo_pb2.StopRequest.FromString(data).name == "servo1"
+
+
+class _SessionCall:
+    """A call carrying a session id, as the gRPC transport would hand it to the router."""
+
+    def __init__(self, sid: str) -> None:
+        self.sid = sid
+
+    def metadata(self) -> list[tuple[str, str]]:
+        return [("viam-sid", self.sid)]
+
+    def add_done_callback(self, callback: Any) -> None:
+        pass
+
+    def is_active(self) -> bool:
+        return True
+
+    def time_remaining(self) -> None:
+        return None
+
+
+def test_relayed_calls_of_apis_without_an_adapter_join_their_session() -> None:
+    from viamlite.adapters.forward import RemoteRouter
+    from viamlite.rpc import Code, RpcError
+
+    arm = API.component("arm")
+    links = FakeLinks()
+    config = {"remotes": [remote(prefix="b-")], "network": {"sessions": {"heartbeat_window": "10s"}}}
+    with Machine.from_config(config, plugin_manager=build_plugin_manager(extra=[links])) as machine:
+        links.links["b"].set([RemoteResource(arm, "arm1")])
+        router = RemoteRouter(machine)
+        session = machine.sessions.start()
+        path = "/viam.component.arm.v1.ArmService/MoveToPosition"
+        relay = router(path, protowire.replace_string(b"", "b-arm1", 1), _SessionCall(session.id))
+        assert relay is not None
+        assert list(session.moved) == [(arm, "b-arm1")]  # an expired session will stop it there
+        with pytest.raises(RpcError) as info:
+            router(path, protowire.replace_string(b"", "b-arm1", 1), _SessionCall("expired-or-unknown"))
+        assert (info.value.code, info.value.message) == (Code.INVALID_ARGUMENT, "SESSION_EXPIRED")

@@ -306,30 +306,49 @@ class Machine:
         return errors
 
     def _session_expired(self, session: Session) -> None:
-        """A session missed its heartbeat: end its operations, stop what it moved."""
+        """A session missed its heartbeat: end its operations, stop what it moved (local
+        actuators first, then remote parts' resources, all remotes at once)."""
         for op in self.operations.list():
             if op.session_id == session.id:
                 op.cancel()
-        stopped, errors = [], []
+        stopped, errors, remote = [], [], []
         for api, name in list(session.moved):
             entry = self._by_api.get((api, name))
-            res = entry.resource if entry is not None else None
-            if entry is None:  # a remote part's actuator: stop it there
-                try:
-                    if self.remotes.stop(api, name):
-                        stopped.append(name)
-                except Exception as exc:
-                    errors.append(f"{name}: {getattr(exc, 'message', None) or exc}")
+            if entry is None:
+                remote.append((api, name))
                 continue
+            res = entry.resource
             if isinstance(res, Actuator) and not res.closed:
                 try:
                     res.stop()
                     stopped.append(name)
                 except Exception as exc:
                     errors.append(f"{name}: {exc}")
+        if remote:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(len(remote), 8), thread_name_prefix="viamlite-remote-stop") as pool:
+                results = list(pool.map(lambda key: self._stop_remote(*key), remote))
+            for (api, name), error in zip(remote, results):
+                if error is None:
+                    stopped.append(name)
+                elif error:
+                    errors.append(f"{name}: {error}")
         log.warning("session %s had no heartbeat for %.3g s: stopped %s%s", session.id, session.window,
                     ", ".join(stopped) or "nothing (it moved nothing)",
                     f"; failed to stop {'; '.join(errors)}" if errors else "")
+
+    def _stop_remote(self, api: API, name: str) -> str | None:
+        """Stop a remote part's resource: None when stopped, "" when there is nothing to stop
+        (no such remote resource, or its API has no Stop), else the error."""
+        from viamlite.rpc import Code, RpcError
+
+        try:
+            return None if self.remotes.stop(api, name) else ""
+        except RpcError as exc:
+            return "" if exc.code == Code.UNIMPLEMENTED else exc.message
+        except Exception as exc:
+            return str(exc) or type(exc).__name__
 
     def frame_system(self) -> "FrameSystem":
         """The frame system from the running config's frame blocks and the remotes' parts."""

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from viamlite import protowire
+from viamlite.adapters.session import join_session
+from viamlite.gen import POOL, is_safety_monitored
 from viamlite.remotes import VIA_KEY, ForwardOptions, RemoteManager, Route
 from viamlite.rpc import Call, Code, RpcError
 
@@ -69,6 +71,7 @@ class RemoteRouter:
     has the named resource."""
 
     def __init__(self, machine: "Machine") -> None:
+        self.machine = machine
         self.manager: RemoteManager = machine.remotes
 
     def __call__(self, path: str, first: bytes, call: Call) -> Callable[[Iterator[bytes]], Iterator[bytes]] | None:
@@ -78,6 +81,10 @@ class RemoteRouter:
         route = self.manager.route_for_path(path, name)
         if route is None:
             return None
+        # A call this machine has no adapter for may still move something (an arm, say):
+        # in a session, remember it, so an expired session stops it there.
+        monitored = is_safety_monitored(path) or not _known_service(path)
+        join_session(self.machine, call, (route.api, route.name), monitored)
         options = options_for(self.manager, call)
 
         def renamed(requests: Iterator[bytes]) -> Iterator[bytes]:
@@ -88,3 +95,11 @@ class RemoteRouter:
             return route.link.stream(path, renamed(requests), options)
 
         return relay
+
+
+def _known_service(path: str) -> bool:
+    try:
+        POOL.FindServiceByName(path.lstrip("/").rpartition("/")[0])
+    except KeyError:
+        return False
+    return True

@@ -11,7 +11,8 @@ from google.protobuf import json_format
 
 from viamlite import __version__
 from viamlite.adapters import adapter_module, remotes, wire
-from viamlite.adapters.service import SESSION_EXPIRED, message_class, rpc_error
+from viamlite.adapters.service import message_class, rpc_error
+from viamlite.adapters.session import SESSION_EXPIRED
 from viamlite.components import COMPONENTS
 from viamlite.errors import InvalidArgumentError
 from viamlite.gen import POOL, common_pb2

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import message_factory
 
 from viamlite.adapters import status, wire
+from viamlite.adapters.session import join_session
 from viamlite.errors import ResourceNotFoundError
 from viamlite.gen import POOL, common_pb2, safety_monitored
 from viamlite.names import API
@@ -28,35 +29,6 @@ __all__ = ["Call", "ResourceService", "message_class", "rpc_error"]
 
 def message_class(full_name: str) -> type:
     return message_factory.GetMessageClass(POOL.FindMessageTypeByName(full_name))
-
-
-#: Metadata that carries a call's session id.
-SESSION_METADATA = "viam-sid"
-#: What the Viam SDKs expect for a call in an unknown or expired session (they start a new one).
-SESSION_EXPIRED = "SESSION_EXPIRED"
-
-
-def session_of(call: Call) -> str:
-    """The session id the call carries, or ``""``."""
-    for key, value in call.metadata():
-        if key == SESSION_METADATA:
-            return value if isinstance(value, str) else value.decode()
-    return ""
-
-
-def _join_session(machine: "Machine", call: Call, key: Any, monitored: bool) -> str:
-    """Heartbeat the call's session (tracking ``key`` when the method moves it); its id."""
-    sid = session_of(call)
-    if sid:
-        try:
-            if monitored:
-                machine.sessions.track(sid, key)
-            else:
-                machine.sessions.heartbeat(sid)
-        except LookupError as exc:
-            log.info("refused a call in session %s: %s", sid, exc)
-            raise RpcError(Code.INVALID_ARGUMENT, SESSION_EXPIRED) from None
-    return sid
 
 
 def rpc_error(exc: BaseException, where: str) -> RpcError:
@@ -129,7 +101,7 @@ def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any],
 
     def handler(request: Any, call: Call) -> Any:
         name = getattr(request, name_field)
-        sid = _join_session(machine, call, (api, name), monitored)
+        sid = join_session(machine, call, (api, name), monitored)
         try:
             resource = lookup(api, name)
             with run(path, request, sid) as op:
@@ -153,7 +125,7 @@ def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any]
                  where: str) -> Callable[[Any, Call], Any]:
     def handler(request: Any, call: Call) -> Iterator[Any]:
         name = getattr(request, name_field)
-        sid = _join_session(machine, call, (api, name), False)
+        sid = join_session(machine, call, (api, name), False)
         try:
             resource = machine.resource(api, name)
         except ResourceNotFoundError as exc:  # not here: perhaps on a remote part

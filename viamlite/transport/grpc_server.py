@@ -144,18 +144,21 @@ def _unimplemented(path: str) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(behavior)
 
 
-def _routed(path: str, router: Router) -> grpc.RpcMethodHandler:
+def _routed(path: str, router: Router, limit: "_PerConnection") -> grpc.RpcMethodHandler:
     """Any call the table has no method for: the router may relay it (as bytes) elsewhere."""
     def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
         call = _GrpcCall(ctx)
         first = next(requests, None)
-        relay = router(path, first, call) if first is not None else None
-        if relay is None:
-            ctx.abort(grpc.StatusCode.UNIMPLEMENTED, f"{path} is not implemented by this viamlite machine")
+        peer = limit.enter(ctx, path)
         try:
+            relay = router(path, first, call) if first is not None else None
+            if relay is None:
+                ctx.abort(grpc.StatusCode.UNIMPLEMENTED, f"{path} is not implemented by this viamlite machine")
             yield from relay(itertools.chain((first,), requests))
         except RpcError as err:
             ctx.abort(status_code(err.code), err.message)
+        finally:
+            limit.leave(peer)
 
     return grpc.stream_stream_rpc_method_handler(behavior)
 
@@ -174,11 +177,13 @@ Gate = Callable[[str, Sequence[tuple[str, Any]]], None]
 
 class _Table(grpc.GenericRpcHandler):
     def __init__(self, handlers: dict[str, grpc.RpcMethodHandler], gate: Gate | None = None,
-                 router: Router | None = None, pool: futures.ThreadPoolExecutor | None = None) -> None:
+                 router: Router | None = None, pool: futures.ThreadPoolExecutor | None = None,
+                 limit: "_PerConnection | None" = None) -> None:
         self.handlers = handlers
         self.gate = gate
         self.router = router
         self.pool = pool
+        self.limit = limit or _PerConnection(MAX_LONG_CALLS_PER_CONNECTION)
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         if self.gate is not None:
@@ -191,7 +196,7 @@ class _Table(grpc.GenericRpcHandler):
             return handler
         if self.router is None:
             return _unimplemented(details.method)
-        handler = _routed(details.method, self.router)
+        handler = _routed(details.method, self.router, self.limit)
         return _on_pool(handler, self.pool) if self.pool is not None else handler
 
 
@@ -265,7 +270,7 @@ class GrpcServer:
         self.paths = sorted(handlers)
         self._server = grpc.server(
             self.quick_pool,  # type: ignore[arg-type]  # grpc needs only submit()
-            handlers=[_Table(handlers, gate, router, self._lanes[Lane.LONG])],
+            handlers=[_Table(handlers, gate, router, self._lanes[Lane.LONG], self.long_calls)],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

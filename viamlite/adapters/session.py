@@ -1,0 +1,41 @@
+"""A call's session on the wire: the ``viam-sid`` metadata, heartbeats, what it moved."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from viamlite.rpc import Call, Code, RpcError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.machine import Machine
+
+log = logging.getLogger("viamlite.adapters")
+
+#: Metadata that carries a call's session id.
+SESSION_METADATA = "viam-sid"
+#: What the Viam SDKs expect for a call in an unknown or expired session (they start a new one).
+SESSION_EXPIRED = "SESSION_EXPIRED"
+
+
+def session_of(call: Call) -> str:
+    """The session id the call carries, or ``""``."""
+    for key, value in call.metadata():
+        if key == SESSION_METADATA:
+            return value if isinstance(value, str) else value.decode()
+    return ""
+
+
+def join_session(machine: "Machine", call: Call, key: Any, monitored: bool) -> str:
+    """Heartbeat the call's session, remembering ``key`` (api, name) when the method moves
+    it; returns the session id. A call in an expired session is refused as the SDKs expect."""
+    sid = session_of(call)
+    if sid:
+        try:
+            if monitored:
+                machine.sessions.track(sid, key)
+            else:
+                machine.sessions.heartbeat(sid)
+        except LookupError as exc:
+            log.info("refused a call in session %s: %s", sid, exc)
+            raise RpcError(Code.INVALID_ARGUMENT, SESSION_EXPIRED) from None
+    return sid
