@@ -501,3 +501,26 @@ def test_server_stop_removes_the_unix_socket(tmp_path: Path) -> None:
     with pytest.raises(Exception):
         fp.call("servo1", "get_position", timeout=2)
     env.machine.close()
+
+
+def test_a_session_ends_when_its_key_is_removed_from_the_config(tmp_path: Path) -> None:
+    import time
+
+    from viamlite.auth import Authority
+    from viamlite.fastpath.connection import AUTH_RECHECK_S
+    from viamlite.names import API
+
+    keys = {"key-1": "s3cret"}
+    env = _start(tmp_path, authenticator=Authority(lambda: keys, 3600), force_remote=True)
+    try:
+        with FastPathClient.connect(env.tcp, key_id="key-1", key="s3cret") as fp:
+            fp.call("servo1", "move", 12)
+            del keys["key-1"]  # as a live config reload does
+            time.sleep(AUTH_RECHECK_S + 0.1)
+            with pytest.raises(Exception) as info:
+                fp.call("servo1", "move", 13)
+            assert "revoked" in str(info.value) or "no longer valid" in str(info.value), info.value
+        assert env.machine.resource(API.component("servo"), "servo1").get_position() == 12
+    finally:
+        env.server.stop()
+        env.machine.close()

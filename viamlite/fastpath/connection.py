@@ -44,6 +44,8 @@ MAX_HANDLES = 1024
 MAX_CHANNELS = 64
 MAX_LONG_CALLS = 64
 CATCH_UP_S = 0.05
+#: How often a session opened with credentials has them checked again (revoked keys, expiry).
+AUTH_RECHECK_S = 1.0
 
 
 class Close(Exception):
@@ -162,6 +164,8 @@ class Connection:
         self.max_frame = server.max_serial_frame if self.serial else server.max_frame
         self.decoder = SerialDecoder(self.max_frame) if self.serial else StreamDecoder(self.max_frame)
         self.key_id = ""
+        self._token = ""  # checked again every AUTH_RECHECK_S: a revoked key or expired token ends the session
+        self._auth_checked = 0.0
         self.client_name = ""
         self._hello = False
         self._handles: list[Handle | None] = [None]
@@ -233,6 +237,8 @@ class Connection:
                 except FrameTooLarge as exc:
                     raise Close(exc.code, f"{exc}; the connection cannot continue past it") from None
                 if frames:
+                    if self._token and self._last_rx - self._auth_checked >= AUTH_RECHECK_S:
+                        self._recheck_credentials()
                     out = self._handle_frames(frames)
                     if out and not self.send(b"".join(out) if len(out) > 1 else out[0]):
                         reason = "the client went away"
@@ -291,6 +297,17 @@ class Connection:
             if reply is not None:
                 out.append(self._pack(reply))
         return out
+
+    def _recheck_credentials(self) -> None:
+        """The connection's token again: removing a key in the config, or the token's expiry,
+        ends sessions opened with it, as it does gRPC calls."""
+        self._auth_checked = time.monotonic()
+        auth = self.server.authenticator
+        try:
+            auth.verify(self._token)
+        except Exception as exc:
+            self._token = ""
+            raise Close(S.Err.UNAUTHENTICATED, f"credentials no longer valid: {exc}") from None
 
     def _encode_failure(self, rid: Any, exc: Exception) -> bytes:
         # the result could not be packed (a driver returned something msgpack cannot carry)
@@ -355,6 +372,8 @@ class Connection:
                 elif options.get("key_id") and options.get("key"):
                     token = auth.authenticate(str(options["key_id"]), str(options["key"]))
                     self.key_id = auth.verify(token)
+                elif options.get("key_id"):
+                    raise Close(S.Err.UNAUTHENTICATED, "HELLO carries 'key_id' without 'key': send both, or a 'token'")
                 else:
                     raise Close(S.Err.UNAUTHENTICATED, "this connection is not from loopback: HELLO must carry an "
                                 "API-key access token ('token') or an API key ('key_id' and 'key')")
@@ -371,6 +390,7 @@ class Connection:
             raise Close(S.Err.INVALID_ARGUMENT, f"session_timeout_ms must be 0 (off) or {S.MIN_TIMEOUT_MS} to "
                         f"{S.MAX_TIMEOUT_MS}, got {_show(timeout_ms)}")
         self.client_name = str(options.get("client", ""))[:100]
+        self._token, self._auth_checked = token, time.monotonic()
         self._hello = True
         if timeout_ms:
             self._session_timeout = timeout_ms / 1000.0
@@ -623,13 +643,17 @@ class Connection:
     # -- ending -------------------------------------------------------------------------
     def _stop_moved(self, why: str) -> list[str]:
         names = []
-        for name, resource in list(self._moved.items()):
+        # Taken out one by one, so a resource moved meanwhile (on the connection's thread)
+        # stays listed for the next stop rather than being forgotten.
+        for name in list(self._moved):
+            resource = self._moved.pop(name, None)
+            if resource is None:
+                continue
             try:
                 resource.stop()
                 names.append(name)
             except Exception as exc:
                 log.warning("fast-path session %d: stopping %s (%s) failed: %s", self.id, name, why, exc)
-        self._moved.clear()
         if names:
             self.stopped_at = time.monotonic()
             log.info("fast-path session %d: stopped %s (%s)", self.id, ", ".join(names), why)
