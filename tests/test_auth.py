@@ -222,3 +222,18 @@ def test_removing_a_key_from_the_config_revokes_its_tokens(serve: Any, tmp_path:
         dial(proc.address, api_key_id=OTHER_ID, api_key=OTHER_KEY)
     kept.close()
     removed.close()
+
+
+def test_turning_keys_on_or_off_in_a_live_config_waits_for_a_restart(tmp_path: Path) -> None:
+    from viamlite.machine import ConfigWatcher, Machine
+
+    path = write_config(tmp_path, auth_config({KEY_ID: KEY}))
+    with Machine.from_config(path) as machine:
+        watcher = ConfigWatcher(machine, path)
+        watcher.check()
+        path.write_text(json.dumps({"components": auth_config({})["components"]}))  # auth block removed
+        assert not watcher.check()
+        assert machine.config.auth is not None and machine.config.auth.keys == {KEY_ID: KEY}
+        assert "needs a restart" in str(watcher.last_error) and watcher.last_error.path == "auth"
+        path.write_text(json.dumps(auth_config({KEY_ID: "rotated"})))  # keys change live
+        assert watcher.check() and machine.config.auth.keys == {KEY_ID: "rotated"}

@@ -425,6 +425,16 @@ def config_fingerprint(path: str | Path) -> str:
         return ""
 
 
+def _check_live_change(old: MachineConfig, new: MachineConfig) -> None:
+    """Refuse edits a running server cannot honour: turning API keys on or off changes
+    whether (and how, TLS included) the server listens, which only a restart can do."""
+    if (old.auth is None) != (new.auth is None):
+        turned = "on" if new.auth is not None else "off"
+        raise ConfigError(f"turning API keys {turned} needs a restart of viamlite serve", path="auth",
+                          fix="restart the server to apply it; keys can be added, changed and removed live",
+                          file=new.source)
+
+
 class ConfigWatcher:
     """Polls a config file and applies changes to a machine; a bad edit keeps the old config."""
 
@@ -456,6 +466,7 @@ class ConfigWatcher:
         self._seen = text
         try:
             config = load_config(self.path)
+            _check_live_change(self.machine.config, config)
             self.machine.apply(config)
         except ConfigError as exc:
             self.last_error = exc
