@@ -337,13 +337,74 @@ class FastPathClient:
         rid = message[1]
         if rid is None:
             rid = message[1] = next(self._ids)
-        self._send(self._frame(msgpack.packb(message, default=to_wire)))
+        data = self._frame(msgpack.packb(message, default=to_wire))
+        if self._background is None and not self._reading:
+            # The common case, a loop on one thread: nobody else reads, so this thread sends
+            # and reads its own reply, with no hand-over between threads.
+            cond = self._cond
+            with cond:
+                mine = not self._reading
+                if mine:
+                    self._reading = True
+            if mine:
+                try:
+                    self._send(data)
+                    reply = self._read_reply(rid, self.timeout if timeout is None else timeout)
+                finally:
+                    with cond:
+                        self._reading = False
+                        cond.notify_all()
+                return self._result(reply)
+        self._send(data)
         replies = self._replies
         if rid not in replies:
             self._pump(lambda: rid in replies, self.timeout if timeout is None else timeout)
         with self._cond:
             reply = replies.pop(rid)
         return self._result(reply)
+
+    def _read_reply(self, rid: int, timeout: float) -> list:
+        """Read until the reply ``rid`` arrives (the caller holds the reading turn)."""
+        deadline = time.monotonic() + timeout
+        sock, feed, cond, replies = self.sock, self._decoder.feed, self._cond, self._replies
+        while True:
+            if self._closed:
+                raise ConnectionClosedError(f"the fast-path connection is closed: {self.close_reason}",
+                                            self._close_code)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no reply from the fast-path server within {timeout:g} s")
+            self._recv_timeout(1.0 if remaining >= 1.0 else max(0.001, round(remaining, 3)))
+            try:
+                data = sock.recv(262144)
+                frames = feed(data) if data else None
+            except (socket.timeout, BlockingIOError):
+                continue
+            except ProtocolError as exc:
+                self._mark_closed(f"bad frame from the server: {exc}")
+                continue
+            except OSError as exc:
+                self._mark_closed(f"connection error: {exc}")
+                continue
+            if frames is None:
+                self._mark_closed("the server closed the connection")
+                continue
+            callbacks: list = []
+            with cond:
+                for payload in frames:
+                    self._dispatch(payload, callbacks)
+                reply = replies.pop(rid, None)
+                if len(frames) > 1 or reply is None:
+                    cond.notify_all()  # another thread's reply or samples may be among them
+            for fn, sample in callbacks:
+                try:
+                    fn(sample)
+                except Exception:  # a callback's bug must not stop the reader
+                    import logging
+
+                    logging.getLogger("viamlite.fastpath").exception("subscription callback failed")
+            if reply is not None:
+                return reply
 
     @staticmethod
     def _result(reply: list) -> Any:
