@@ -1,8 +1,8 @@
 """The exception families of viamlite.
 
 One root, :class:`ViamliteError`; each family also inherits the matching builtin, so
-``except ValueError`` still catches an invalid argument. The gRPC adapters map each
-family to one status code (see ``viamlite.adapters.status``).
+``except ValueError`` still catches an invalid argument. Every transport maps each
+family to one status code (see ``viamlite.rpc.code_for``).
 """
 from __future__ import annotations
 

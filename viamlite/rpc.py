@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from viamlite import errors
+
 
 class Code(enum.IntEnum):
     """Status codes, numbered as gRPC numbers them."""
@@ -41,6 +43,37 @@ class RpcError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+_CODES: tuple[tuple[type[BaseException], Code], ...] = (
+    (errors.ResourceNotFoundError, Code.NOT_FOUND),
+    (errors.InvalidArgumentError, Code.INVALID_ARGUMENT),
+    (errors.ConfigError, Code.INVALID_ARGUMENT),
+    (errors.NotSupportedError, Code.UNIMPLEMENTED),
+    (errors.UnhealthyResourceError, Code.UNAVAILABLE),
+    (errors.ResourceClosedError, Code.UNAVAILABLE),
+    (errors.CancelledError, Code.CANCELLED),
+    (errors.UnauthenticatedError, Code.UNAUTHENTICATED),
+    (PermissionError, Code.PERMISSION_DENIED),  # a driver denied a device, or a rejected key
+    (TimeoutError, Code.DEADLINE_EXCEEDED),
+    (NotImplementedError, Code.UNIMPLEMENTED),
+)
+
+
+def code_for(exc: BaseException) -> Code:
+    """The status code an error family becomes, on every transport; anything not raised on
+    purpose (a driver's bug) is UNKNOWN."""
+    for family, code in _CODES:
+        if isinstance(exc, family):
+            return code
+    return Code.UNKNOWN
+
+
+def describe(exc: BaseException, where: str) -> str:
+    """One line a person can act on: where it happened and what went wrong."""
+    if isinstance(exc, errors.ViamliteError):
+        return f"{where}: {exc}"
+    return f"{where}: {type(exc).__name__}: {str(exc) or 'no details'}"
 
 
 class Call(Protocol):

@@ -6,7 +6,7 @@ the server-side error came from, so ``except InvalidArgumentError`` works across
 """
 from __future__ import annotations
 
-from viamlite import errors
+from viamlite import errors, rpc
 from viamlite.fastpath.schema import Err
 
 
@@ -101,32 +101,14 @@ def error_for(code: int, message: str) -> CallError:
 
 
 # -- server side: which code a resource's exception becomes ---------------------------
-
-_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (FastPathError, -1),  # its own code
-    (errors.ResourceNotFoundError, Err.NOT_FOUND),
-    (errors.InvalidArgumentError, Err.INVALID_ARGUMENT),
-    (errors.ConfigError, Err.INVALID_ARGUMENT),
-    (errors.NotSupportedError, Err.UNIMPLEMENTED),
-    (errors.UnhealthyResourceError, Err.UNAVAILABLE),
-    (errors.ResourceClosedError, Err.UNAVAILABLE),
-    (errors.CancelledError, Err.CANCELLED),
-    (PermissionError, Err.PERMISSION_DENIED),
-    (TimeoutError, Err.DEADLINE_EXCEEDED),
-    (NotImplementedError, Err.UNIMPLEMENTED),
-)
+# The same mapping as gRPC's (viamlite.rpc); the fast path's own errors carry their code.
 
 
 def code_for(exc: BaseException) -> int:
     """The code for ``exc``; anything not raised on purpose (a driver's bug) is UNKNOWN."""
-    for family, code in _CODES:
-        if isinstance(exc, family):
-            return exc.code if code == -1 else code  # type: ignore[attr-defined]
-    return Err.UNKNOWN
+    if isinstance(exc, FastPathError):
+        return exc.code
+    return int(rpc.code_for(exc))
 
 
-def describe(exc: BaseException, where: str) -> str:
-    """One line a person can act on: where it happened and what went wrong."""
-    if isinstance(exc, errors.ViamliteError):
-        return f"{where}: {exc}"
-    return f"{where}: {type(exc).__name__}: {exc or 'no details'}"
+describe = rpc.describe
