@@ -41,6 +41,17 @@ def run(address: str, body: Callable[[RobotClient], Awaitable[Any]]) -> Any:
     return asyncio.run(main())
 
 
+async def operation_of(robot: RobotClient, suffix: str, timeout: float = 10.0) -> Any:
+    """The machine's operation whose method ends with ``suffix``, once it has started (the
+    SDK starts a session first, which takes longer on a loaded machine)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        ops = [op for op in await robot.get_operations() if op.method.endswith(suffix)]
+        if ops or asyncio.get_running_loop().time() > deadline:
+            return ops[0] if ops else None
+        await asyncio.sleep(0.02)
+
+
 def test_resource_names_and_status(demo_server: Any) -> None:
     async def body(robot: RobotClient) -> Any:
         names = {(r.subtype, r.name) for r in robot.resource_names}
@@ -102,10 +113,10 @@ def test_motor_go_for_runs_over_time(demo_server: Any) -> None:
     async def body(robot: RobotClient) -> Any:
         motor = Motor.from_robot(robot, "motor1")
         await motor.reset_zero_position(0)
-        task = asyncio.create_task(motor.go_for(rpm=120, revolutions=1))  # 0.5 s
-        await asyncio.sleep(0.2)
+        task = asyncio.create_task(motor.go_for(rpm=60, revolutions=1))  # 1 s
+        op = await operation_of(robot, "MotorService/GoFor")
         moving = await motor.is_moving()
-        ops = await robot.get_operations()
+        ops = [op] if op is not None else []
         mid = await motor.get_position()
         await task
         end = await motor.get_position()
@@ -131,9 +142,9 @@ def test_cancel_operation_stops_go_for(demo_server: Any) -> None:
     async def body(robot: RobotClient) -> Any:
         motor = Motor.from_robot(robot, "motor1")
         task = asyncio.create_task(motor.go_for(rpm=60, revolutions=100))
-        await asyncio.sleep(0.3)
-        ops = [op for op in await robot.get_operations() if op.method.endswith("GoFor")]
-        await robot.cancel_operation(ops[0].id)
+        op = await operation_of(robot, "MotorService/GoFor")
+        assert op is not None, "GoFor never started"
+        await robot.cancel_operation(op.id)
         with pytest.raises(GRPCError) as info:
             await asyncio.wait_for(task, 5)
         return info.value, await motor.is_moving()
