@@ -32,12 +32,12 @@ def wait_for(predicate: Any, timeout: float, step: float = 0.005) -> bool:
 
 def test_heartbeats_keep_a_session_and_silence_expires_it_once() -> None:
     expired: list[Session] = []
-    manager = SessionManager(lambda: 0.05, expired.append)
+    manager = SessionManager(lambda: 0.4, expired.append)
     try:
         session = manager.start()
         manager.track(session.id, "motor1")
-        for _ in range(8):  # four windows of heartbeats
-            time.sleep(0.025)
+        for _ in range(12):  # 600 ms of heartbeats, one every 50 ms (an eighth of the window)
+            time.sleep(0.05)
             manager.heartbeat(session.id)
         assert expired == []
         assert manager.start(resume=session.id).id == session.id  # a resumed session keeps its id
@@ -48,8 +48,9 @@ def test_heartbeats_keep_a_session_and_silence_expires_it_once() -> None:
         with pytest.raises(SessionExpiredError, match="unknown"):
             manager.heartbeat("no-such-session")
         assert manager.start(resume=session.id).id != session.id  # an expired one is not resumed
-        time.sleep(0.1)
-        assert len(expired) == 2  # the new, silent session expired too; the first only once
+        assert wait_for(lambda: len(expired) == 2, 3)  # the new, silent session expires too
+        time.sleep(0.5)
+        assert len(expired) == 2  # and each only once
     finally:
         manager.close()
 
@@ -59,13 +60,13 @@ def test_heartbeats_keep_a_session_and_silence_expires_it_once() -> None:
 
 @pytest.fixture
 def session_machine() -> Iterator[Any]:
-    """A served machine with a motor and a 150 ms heartbeat window: (machine, channel)."""
+    """A served machine with a motor and a 500 ms heartbeat window: (machine, channel)."""
     from viamlite.machine import Machine
     from viamlite.server import MachineServer
 
     machine = Machine.from_config({
         "components": [{"name": "motor1", "api": "rdk:component:motor", "model": "fake"}],
-        "network": {"sessions": {"heartbeat_window": "150ms"}},
+        "network": {"sessions": {"heartbeat_window": "500ms"}},
     })
     server = MachineServer(machine)
     port = server.start("127.0.0.1:0")
@@ -84,7 +85,7 @@ def rpc(channel: grpc.Channel, path: str, response: Any) -> Any:
 def start_session(channel: grpc.Channel) -> str:
     resp = rpc(channel, f"{ROBOT}/StartSession", robot_pb2.StartSessionResponse)(robot_pb2.StartSessionRequest(),
                                                                                  timeout=5)
-    assert resp.heartbeat_window.ToMilliseconds() == 150
+    assert resp.heartbeat_window.ToMilliseconds() == 500
     return resp.id
 
 
@@ -100,8 +101,8 @@ def test_a_silent_session_stops_what_it_moved_and_later_calls_are_session_expire
     set_power(motor_pb2.SetPowerRequest(name="motor1", power_pct=0.5), metadata=(("viam-sid", sid),), timeout=5)
     assert is_moving(channel)
     heartbeat = rpc(channel, f"{ROBOT}/SendSessionHeartbeat", robot_pb2.SendSessionHeartbeatResponse)
-    for _ in range(6):  # 450 ms of heartbeats: still moving
-        time.sleep(0.075)
+    for _ in range(15):  # 750 ms of heartbeats, one every 50 ms: still moving
+        time.sleep(0.05)
         heartbeat(robot_pb2.SendSessionHeartbeatRequest(id=sid), timeout=5)
     assert is_moving(channel)
     assert wait_for(lambda: not is_moving(channel), 3), "the motor kept running after its session went silent"
