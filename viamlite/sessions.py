@@ -4,7 +4,8 @@ A client starts a session and then sends a heartbeat at least once per heartbeat
 (any call carrying the session's id counts as one). Every resource the session moved with
 a safety-monitored call is remembered; when a window passes without a heartbeat the
 session expires, and ``on_expire`` stops those resources and cancels its operations.
-Transport-neutral: the gRPC adapters and the fast path both use it.
+Transport-neutral (the gRPC adapters use it; a fast-path connection is a session of its
+own, with the same stop-what-it-moved rule).
 """
 from __future__ import annotations
 

@@ -35,12 +35,18 @@ from viamlite.fastpath.proxy import Event, Handle, Sample, decoder, method_spec
 
 
 class AsyncSubscription:
-    """``async for sample in sub``; ``missed`` counts sequence numbers that never arrived."""
+    """``async for sample in sub``; ``missed`` counts sequence numbers that never arrived.
 
-    def __init__(self, client: "AsyncFastPathClient", rate_hz: float) -> None:
+    At most ``maxlen`` samples wait for a slow consumer; older ones are dropped (and
+    counted in ``dropped``), as the sync client's bounded queue does.
+    """
+
+    def __init__(self, client: "AsyncFastPathClient", rate_hz: float, maxlen: int = 100_000) -> None:
         self.client, self.rate_hz = client, rate_hz
         self.channel = 0
         self.queue: asyncio.Queue[Sample | None] = asyncio.Queue()
+        self.maxlen = maxlen
+        self.dropped = 0
         self.events: list[Event] = []
         self.received = self.missed = 0
         self.last_seq = -1
@@ -51,6 +57,9 @@ class AsyncSubscription:
             self.missed += sample.seq - self.last_seq - 1
         self.last_seq = sample.seq
         self.received += 1
+        if self.queue.qsize() >= self.maxlen:
+            self.queue.get_nowait()
+            self.dropped += 1
         self.queue.put_nowait(sample)
 
     def __aiter__(self) -> "AsyncSubscription":
