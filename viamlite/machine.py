@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from viamlite.config import MachineConfig, ResourceConfig, load_config, parse_config
 from viamlite.errors import ConfigError, ResourceNotFoundError, UnhealthyResourceError
 from viamlite.frames import build_frame_system
+from viamlite.machine_api import MachineAPI
 from viamlite.names import API, Model, ResourceName
 from viamlite.operations import OperationManager
 from viamlite.resource import Actuator, MustRebuild, Resource
@@ -83,7 +84,7 @@ def dependency_order(configs: Iterable[ResourceConfig], implicit: Mapping[str, I
     return order
 
 
-class Machine:
+class Machine(MachineAPI):
     """Resources from a config, with live reconfiguration, status, operations and frames.
 
     Use :meth:`from_config` (a path or a dict); a machine is a context manager that closes

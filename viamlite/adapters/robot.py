@@ -18,6 +18,7 @@ from viamlite.errors import InvalidArgumentError
 from viamlite.gen import POOL, common_pb2
 from viamlite.gen import robot_pb2 as pb
 from viamlite.machine import State
+from viamlite.machinetypes import API_VERSION
 from viamlite.names import API
 from viamlite.rpc import Call, Code, Lane, Method, RpcError
 from viamlite.spatial import FrameError, Pose
@@ -26,7 +27,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.machine import Machine
 
 SERVICE = "viam.robot.v1.RobotService"
-API_VERSION = "v0.1.0"
 remote_log = logging.getLogger("viamlite.client_log")
 
 _STATES = {

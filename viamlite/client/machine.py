@@ -17,14 +17,6 @@ from google.protobuf import json_format
 from viamlite.adapters import wire
 from viamlite.client.connection import Connection
 from viamlite.client.resources import RemoteResource, proxy_for
-from viamlite.client.types import (
-    CloudMetadata,
-    FrameConfig,
-    MachineStatus,
-    Operation,
-    ResourceStatus,
-    Version,
-)
 from viamlite.errors import (
     NotSupportedError,
     ResourceNotFoundError,
@@ -32,6 +24,14 @@ from viamlite.errors import (
 )
 from viamlite.gen import common_pb2
 from viamlite.gen import robot_pb2 as pb
+from viamlite.machinetypes import (
+    CloudMetadata,
+    FrameConfig,
+    MachineStatus,
+    Operation,
+    ResourceStatus,
+    Version,
+)
 from viamlite.names import API, ResourceName
 from viamlite.resource import Resource
 

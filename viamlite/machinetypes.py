@@ -1,10 +1,14 @@
-"""What machine-wide calls return: plain Python values, independent of the wire."""
+"""What machine-wide calls return, in-process and through the client alike: plain Python
+values, independent of the wire."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from viamlite.names import ResourceName
+
+#: The Viam machine API version viamlite answers GetVersion with.
+API_VERSION = "v0.1.0"
 
 
 @dataclass(frozen=True)
