@@ -1,6 +1,10 @@
-"""A viam-sdk server (viam.rpc.server.Server) with one fake servo, for comparison runs.
+"""A viam-sdk server (``viam.rpc.server.Server``) with a fake servo ``servo1``: the peer for
+comparison runs, and for tests of the client and of remote parts.
 
-    python benchmarks/sdk_server.py PORT
+    python benchmarks/sdk_server.py PORT [--tracker]
+
+``--tracker`` adds a pose tracker ``tracker1``, an API viamlite does not serve itself (calls to
+it through a viamlite machine are relayed without any local adapter).
 """
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ import sys
 from typing import Any
 
 
-def main(port: int) -> None:
+def main(port: int, tracker: bool = False) -> None:
+    from viam.components.pose_tracker import PoseTracker
     from viam.components.servo import Servo
-    from viam.proto.common import Geometry
+    from viam.proto.common import Geometry, Pose, PoseInFrame
     from viam.rpc.server import Server
 
     class FakeServo(Servo):
@@ -34,8 +39,19 @@ def main(port: int) -> None:
         async def get_geometries(self, **kwargs: Any) -> list[Geometry]:
             return []
 
+    class FakeTracker(PoseTracker):
+        async def get_poses(self, body_names: list[str] | None = None, **kwargs: Any) -> dict[str, PoseInFrame]:
+            return {name: PoseInFrame(reference_frame="world", pose=Pose(x=float(len(name))))
+                    for name in body_names or ["body"]}
+
+        async def get_geometries(self, **kwargs: Any) -> list[Geometry]:
+            return []
+
     async def run() -> None:
-        server = Server(resources=[FakeServo("servo1")])
+        resources: list[Any] = [FakeServo("servo1")]
+        if tracker:
+            resources.append(FakeTracker("tracker1"))
+        server = Server(resources=resources)
         print(f"sdk server on 127.0.0.1:{port}", flush=True)
         await server.serve(host="127.0.0.1", port=port, log_level=40)
 
@@ -43,4 +59,4 @@ def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), tracker="--tracker" in sys.argv[2:])

@@ -187,9 +187,9 @@ def test_viam_sdk_server_as_a_remote(machines: Callable[..., ServeProcess]) -> N
     from viam.components.servo import Servo
 
     port = free_port()
-    script = Path(__file__).with_name("sdk_remote.py")
-    sdk = subprocess.Popen([sys.executable, str(script), str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "sdk_server.py"
+    sdk = subprocess.Popen([sys.executable, str(script), str(port), "--tracker"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
     try:
         assert sdk.stdout is not None and "sdk server" in sdk.stdout.readline()
         a = machines("a", {"components": [SERVO],
