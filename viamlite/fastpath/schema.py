@@ -107,8 +107,9 @@ METHODS: tuple[MethodSpec, ...] = (
     # servo (10-19)
     _m(10, "servo", "move", "angle_deg:int", motion=True),
     _m(11, "servo", "get_position", "", "int"),
-    _m(12, "servo", "attach", "pin:int", firmware=True),
+    _m(12, "servo", "attach", "pin:int min_us:int? max_us:int?", firmware=True),
     _m(13, "servo", "detach", "", firmware=True),
+    _m(14, "servo", "get_state", "", "list", firmware=True),  # [angle, pulse_us, setpoint_seq, setpoints]
     # motor (20-29)
     _m(20, "motor", "set_power", "power_pct:float", motion=True),
     _m(21, "motor", "go_for", "rpm:float revolutions:float", motion=True, long=True),
@@ -129,6 +130,7 @@ METHODS: tuple[MethodSpec, ...] = (
     _m(47, "board", "write_analog", "pin:pin value:int"),
     _m(48, "board", "get_digital_interrupt_value", "interrupt:pin", "int"),
     _m(49, "board", "set_power_mode", "mode:int duration_s:float?"),
+    _m(50, "board", "measure_pulse", "pin:pin timeout_ms:int?", "int", firmware=True),  # high pulse, us
     # encoder (60-64)
     _m(60, "encoder", "get_position", "position_type:int?", "encoder.EncoderPosition"),
     _m(61, "encoder", "reset_position"),
@@ -168,7 +170,7 @@ METHODS: tuple[MethodSpec, ...] = (
 BY_ID: dict[int, MethodSpec] = {m.id: m for m in METHODS}
 
 #: Ids the ATmega328P firmware implements (its HELLO reply lists them again).
-FIRMWARE_METHODS = (4, 5, 10, 11, 12, 13, 40, 41, 46, 60, 61, 63)
+FIRMWARE_METHODS = (3, 4, 5, 10, 11, 12, 13, 14, 40, 41, 46, 50, 60, 61, 63)
 
 
 def methods_for(subtype: str) -> dict[str, MethodSpec]:
