@@ -334,7 +334,7 @@ static uint8_t encoder_call(uint8_t res, uint8_t method, mp_reader *a, uint8_t n
     case M_ENCODER_GET_POSITION: {
         int32_t type = 0;
         if (nargs > 1 || (nargs == 1 && !mp_read_nil(a) && (!mp_read_int(a, &type) || type < 0 || type > 1)))
-            return usage(res, PSTR("get_position"), PSTR("position_type is nil, 0 or 1 (ticks); this encoder counts ticks only"));
+            return usage(res, PSTR("get_position"), PSTR("position_type is nil, 0 or 1: it counts ticks only"));
         if (!e->attached) {
             resource_name(res);
             T(" is not attached; call attach(pin_a, pin_b) first");
