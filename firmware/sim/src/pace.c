@@ -70,7 +70,7 @@ void pace_report(uint64_t cycle)
 	double behind = speed > 0 ? -pace_ahead_s(cycle) * 1e3 : 0;
 	if (behind < 0)
 		behind = 0;
-	out_line("{\"event\": \"pace\", \"sim_s\": %.6f, \"wall_s\": %.6f, \"ratio\": %.4f, "
+	out_line("{\"event\": \"pace\", \"t_us\": %.4f, \"sim_s\": %.6f, \"wall_s\": %.6f, \"ratio\": %.4f, "
 		"\"lag_max_us\": %.1f, \"lag_p99_us\": %.1f, \"behind_ms\": %.3f}",
-		s, w, w > 0 ? s / w : 0.0, lag_max_us, lag_p99_us(), behind);
+		(double)cycle * 1e6 / freq, s, w, w > 0 ? s / w : 0.0, lag_max_us, lag_p99_us(), behind);
 }
