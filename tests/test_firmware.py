@@ -68,7 +68,7 @@ def sim():
     from hil.sim import Simulator
 
     elf = build_firmware(BAUD)
-    with Simulator(elf) as simulator:
+    with Simulator(elf, report_every=3600) as simulator:   # no periodic pace lines among command replies
         yield simulator
 
 
