@@ -16,6 +16,8 @@
 #include "text.h"
 #include "uart.h"
 
+extern uint32_t main_loop_max_ticks;
+
 static const char k_board[] PROGMEM = "board";
 static const char k_servo[] PROGMEM = "servo";
 static const char k_encoder[] PROGMEM = "encoder";
@@ -169,7 +171,9 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
     uint8_t pin, err;
     switch (method) {
     case M_GET_STATUS:
-        mp_write_map(w, 7);
+        mp_write_map(w, 8);
+        key(w, PSTR("loop_max_us")); mp_write_u64(w, main_loop_max_ticks / TICKS_PER_US);
+        main_loop_max_ticks = 0;
         key(w, PSTR("uptime_ms")); mp_write_u64(w, clock_us() / 1000);
         key(w, PSTR("rx_frames")); mp_write_u64(w, frame_rx_good);
         key(w, PSTR("rx_dropped")); mp_write_u64(w, frame_rx_dropped);
