@@ -298,6 +298,9 @@ def test_subscription_sequence_and_rate(fw):
     period_us = span_ns / 1000 / 59
     print(f"subscription at {rate} Hz: mean device period {period_us:.1f} us")
     assert abs(period_us - 1e6 / rate) < 0.02 * 1e6 / rate
+    with fw.subscribe(servo, "get_position", rate_hz=62.5) as sub:   # a float rate: 16 ms
+        first, last = sub.next(timeout=2.0), [sub.next(timeout=2.0) for _ in range(10)][-1]
+    assert last.seq - first.seq == 10 and abs((last.t_ns - first.t_ns) / 10 - 16e6) < 0.02 * 16e6
     board = fw.resolve("board")
     with fw.subscribe(board, "get_gpio", 6, rate_hz=100) as sub:
         assert isinstance(sub.next(timeout=2.0).value, bool)

@@ -222,9 +222,9 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
             return err;
         mp_write_array(w, 4);
         mp_write_int(w, adc_read(pin));
-        mp_write_float(w, 0.0f);
-        mp_write_float(w, 5.0f);
-        mp_write_float(w, 5.0f / 1024);
+        mp_write_float_bits(w, 0x00000000UL);   /* 0.0 */
+        mp_write_float_bits(w, 0x40a00000UL);   /* 5.0 */
+        mp_write_float_bits(w, 0x3ba00000UL);   /* 5/1024 = 0.0048828125 */
         return 0;
     case M_BOARD_MEASURE_PULSE: {
         int32_t timeout = 100;
