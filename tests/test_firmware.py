@@ -427,3 +427,34 @@ def test_reset_detected_before_hello(sim):
         assert fw.call("servo0", "get_status")["attached"] is False
     finally:
         fw.close()
+
+
+# -- the serial line under load -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("baud", [500000, 1000000])
+def test_uart_bursts_lose_nothing_and_keep_pulses_exact(baud):
+    need_toolchain()
+    from hil.build import build_firmware
+    from hil.sim import Simulator
+    from viamlite.fastpath.serialport import open_serial
+
+    with Simulator(build_firmware(baud), report_every=3600) as simulator:
+        fw = open_serial(simulator.link or simulator.pty, baud, timeout=5.0)
+        try:
+            servo = fw.resolve("servo0")
+            fw.call(servo, "attach", SERVO_PIN)
+            fw.call(servo, "move", 90)
+            widths(simulator, SERVO_PIN, 1)
+            start = simulator.now_us()
+            count = 400
+            assert fw.pipeline(servo, "get_position", [[]] * count, window=8) == [90] * count
+            status = fw.call("board", "get_status")
+            assert (status["rx_overruns"], status["rx_dropped"]) == (0, 0)
+            during = [w for _, w in simulator.pulses(SERVO_PIN, since_t_us=start)]
+            assert during
+            worst = max(abs(w - 1500) for w in during)
+            print(f"{baud} baud: {count} pipelined calls, {len(during)} pulses during them, worst {worst:.3f} us off")
+            assert worst <= 2.0
+        finally:
+            fw.close()

@@ -19,27 +19,37 @@ static volatile uint8_t *isr_port[N_SERVOS];
 static volatile uint8_t isr_mask[N_SERVOS];
 static volatile uint16_t isr_ticks[N_SERVOS];
 
-/* The next edge is planned one compare ahead, so every compare starts with the same
- * instructions (read port, mask, write): rising and falling edges see the same ISR entry
- * latency and the pulse width comes out exact. */
+/* The next edge is planned one compare ahead, and the compare fires EARLY_TICKS before
+ * the edge: the ISR then waits for the exact tick and writes the port. An ISR that was
+ * running when the compare fired (UART, pin change) delays the entry, not the edge, as
+ * long as it ends within EARLY_TICKS; every edge goes through the same instructions, so
+ * the widths come out exact to a timer tick. The wait costs at most 8 us per edge. */
+#define EARLY_TICKS (8U * TICKS_PER_US)
+
 static volatile uint8_t *edge_port = &GPIOR0;
 static uint8_t edge_set, edge_keep = 0xff, planned_rise;
-static uint16_t slot_start, cur_ticks;
+static uint16_t edge_at, slot_start, cur_ticks;
 static uint8_t slot;
 
 ISR(TIMER1_COMPA_vect)
 {
     volatile uint8_t *p = edge_port;
-    *p = (uint8_t)((*p & edge_keep) | edge_set);
+    uint8_t set = edge_set, keep = edge_keep;
+    uint16_t at = edge_at;
+    while ((int16_t)(TCNT1 - at) < 0)
+        ;
+    *p = (uint8_t)((*p & keep) | set);
     if (planned_rise) {
         planned_rise = 0;
-        edge_keep = (uint8_t)~edge_set;
+        edge_keep = (uint8_t)~set;
         edge_set = 0;
-        OCR1A = slot_start + cur_ticks;
+        edge_at = slot_start + cur_ticks;
+        OCR1A = edge_at - EARLY_TICKS;
         return;
     }
     slot_start += SLOT_TICKS;
-    OCR1A = slot_start;
+    edge_at = slot_start;
+    OCR1A = slot_start - EARLY_TICKS;
     slot = (uint8_t)((slot + 1) & (N_SERVOS - 1));
     uint8_t m = isr_mask[slot];
     edge_keep = 0xff;
@@ -61,7 +71,8 @@ void servo_init(void)
     }
     ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
         slot_start = (uint16_t)(TCNT1 + 100);
-        OCR1A = slot_start;
+        edge_at = slot_start;
+        OCR1A = slot_start - EARLY_TICKS;
         TIFR1 = _BV(OCF1A);
         TIMSK1 |= _BV(OCIE1A);
     }
