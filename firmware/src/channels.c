@@ -154,8 +154,8 @@ static void sample(channel_t *c, uint8_t ch)
     mp_write_array(w, 5);
     mp_write_int(w, MSG_SAMPLE);
     mp_write_int(w, ch);
-    mp_write_u64(w, c->seq);
-    mp_write_u64(w, clock_us() * 1000);
+    mp_write_u32(w, c->seq);
+    mp_write_u64(w, clock_ns());
     uint8_t err = resource_call(c->res, c->method, &r, c->nargs, w, 0);
     if (err) {
         send_event(ch, c->seq, err);

@@ -25,6 +25,27 @@ uint32_t clock_ticks(void)
     return t;
 }
 
+static void read48(uint32_t *hi, uint16_t *lo)
+{
+    ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+        uint16_t t = TCNT1;
+        uint32_t o = clock_overflows;
+        if ((TIFR1 & _BV(TOV1)) && t < 0x8000)
+            o++;
+        *hi = o;
+        *lo = t;
+    }
+}
+
+uint64_t clock_ns(void)
+{
+    uint32_t o;
+    uint16_t t;
+    read48(&o, &t);
+    /* ticks * 500 = (o << 16 | t) * 500, with one 32x32 -> 64 multiply */
+    return (((uint64_t)o * 500U) << 16) + (uint32_t)t * 500U;
+}
+
 uint64_t clock_us(void)
 {
     uint16_t t;

@@ -86,6 +86,10 @@ static uint8_t read_integer(mp_reader *r, uint8_t *neg, uint32_t *hi, uint32_t *
 
 uint8_t mp_read_int(mp_reader *r, int32_t *v)
 {
+    if (r->p < r->end && *r->p <= 0x7f) {   /* the common case: a positive fixint */
+        *v = *r->p++;
+        return 1;
+    }
     const uint8_t *start = r->p;
     uint8_t neg;
     uint32_t hi, lo;
@@ -101,6 +105,10 @@ uint8_t mp_read_int(mp_reader *r, int32_t *v)
 
 uint8_t mp_read_u32(mp_reader *r, uint32_t *v)
 {
+    if (r->p < r->end && *r->p <= 0x7f) {
+        *v = *r->p++;
+        return 1;
+    }
     const uint8_t *start = r->p;
     uint8_t neg;
     uint32_t hi, lo;
@@ -284,10 +292,12 @@ static void put(mp_writer *w, uint8_t b)
         w->overflow = 1;
 }
 
+/* the low n bytes of v, most significant first (AVR is little-endian: no shifts) */
 static void put_be(mp_writer *w, uint32_t v, uint8_t n)
 {
+    const uint8_t *b = (const uint8_t *)&v;
     while (n--)
-        put(w, (uint8_t)(v >> (8 * n)));
+        put(w, b[n]);
 }
 
 void mp_write_nil(mp_writer *w) { put(w, 0xc0); }
@@ -306,6 +316,16 @@ void mp_write_int(mp_writer *w, int32_t v)
         else if (v >= -32768) { put(w, 0xd1); put_be(w, (uint32_t)v, 2); }
         else { put(w, 0xd2); put_be(w, (uint32_t)v, 4); }
     }
+}
+
+void mp_write_u32(mp_writer *w, uint32_t v)
+{
+    if (v <= 0x7fffffffUL) {
+        mp_write_int(w, (int32_t)v);
+        return;
+    }
+    put(w, 0xce);
+    put_be(w, v, 4);
 }
 
 void mp_write_u64(mp_writer *w, uint64_t v)

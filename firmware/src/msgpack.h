@@ -26,6 +26,7 @@ typedef struct {
 void mp_write_nil(mp_writer *w);
 void mp_write_bool(mp_writer *w, uint8_t v);
 void mp_write_int(mp_writer *w, int32_t v);
+void mp_write_u32(mp_writer *w, uint32_t v);
 void mp_write_u64(mp_writer *w, uint64_t v);
 void mp_write_float_bits(mp_writer *w, uint32_t bits);     /* a float32 given by its bits */
 void mp_write_str(mp_writer *w, const char *s, uint8_t n);

@@ -19,7 +19,7 @@ mp_writer *reply_begin(uint32_t id)
     mp_writer *w = frame_begin();
     mp_write_array(w, 3);
     mp_write_int(w, MSG_RESULT);
-    mp_write_u64(w, id);
+    mp_write_u32(w, id);
     return w;
 }
 
@@ -28,9 +28,9 @@ static void send_text_message(uint8_t type, uint32_t a, uint32_t b, uint8_t with
     mp_writer *w = frame_begin();
     mp_write_array(w, (uint8_t)(with_b ? 5 : 4));
     mp_write_int(w, type);
-    mp_write_u64(w, a);
+    mp_write_u32(w, a);
     if (with_b)
-        mp_write_u64(w, b);
+        mp_write_u32(w, b);
     mp_write_int(w, code);
     mp_write_str(w, text_buf, text_len);
     frame_send(0);
@@ -122,7 +122,7 @@ static uint8_t hello(mp_reader *r, uint32_t id)
     mp_write_str_P(w, PSTR("servos")); mp_write_int(w, N_SERVOS);
     mp_write_str_P(w, PSTR("encoders")); mp_write_int(w, N_ENCODERS);
     mp_write_str_P(w, PSTR("channels")); mp_write_int(w, N_CHANNELS);
-    mp_write_str_P(w, PSTR("time_ns")); mp_write_u64(w, clock_us() * 1000);
+    mp_write_str_P(w, PSTR("time_ns")); mp_write_u64(w, clock_ns());
     frame_send(0);
     return 0;
 }
@@ -325,7 +325,7 @@ void protocol_handle(const uint8_t *payload, uint8_t len)
     case MSG_CLOSE_STREAM: err = close_channel(&r, id, 1); break;
     case MSG_PING: {
         mp_writer *w = reply_begin(id);
-        mp_write_u64(w, clock_us() * 1000);
+        mp_write_u64(w, clock_ns());
         frame_send(0);
         break;
     }

@@ -172,14 +172,14 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
     switch (method) {
     case M_GET_STATUS:
         mp_write_map(w, 8);
-        key(w, PSTR("loop_max_us")); mp_write_u64(w, main_loop_max_ticks / TICKS_PER_US);
+        key(w, PSTR("loop_max_us")); mp_write_u32(w, main_loop_max_ticks / TICKS_PER_US);
         main_loop_max_ticks = 0;
         key(w, PSTR("uptime_ms")); mp_write_u64(w, clock_us() / 1000);
-        key(w, PSTR("rx_frames")); mp_write_u64(w, frame_rx_good);
-        key(w, PSTR("rx_dropped")); mp_write_u64(w, frame_rx_dropped);
+        key(w, PSTR("rx_frames")); mp_write_u32(w, frame_rx_good);
+        key(w, PSTR("rx_dropped")); mp_write_u32(w, frame_rx_dropped);
         key(w, PSTR("rx_overruns")); mp_write_int(w, uart_rx_overruns_read());
-        key(w, PSTR("tx_dropped")); mp_write_u64(w, frame_tx_dropped);
-        key(w, PSTR("watchdog_fired")); mp_write_u64(w, session_watchdog_fired);
+        key(w, PSTR("tx_dropped")); mp_write_u32(w, frame_tx_dropped);
+        key(w, PSTR("watchdog_fired")); mp_write_u32(w, session_watchdog_fired);
         key(w, PSTR("reset")); mp_write_str_P(w, session_reset_cause());
         return 0;
     case M_BOARD_SET_GPIO: {
@@ -291,8 +291,8 @@ static uint8_t servo_call(uint8_t res, uint8_t method, mp_reader *a, uint8_t nar
         mp_write_array(w, 4);
         mp_write_int(w, s->angle);
         mp_write_int(w, s->pulse_us);
-        mp_write_u64(w, s->setpoint_seq);
-        mp_write_u64(w, s->setpoints_applied);
+        mp_write_u32(w, s->setpoint_seq);
+        mp_write_u32(w, s->setpoints_applied);
         return 0;
     case M_SERVO_ATTACH: {
         uint8_t pin, err;
@@ -400,7 +400,7 @@ void resources_poll(void)
         uint32_t width = pulse_width_us();
         pulse_stop();
         mp_writer *w = reply_begin(measure_id);
-        mp_write_u64(w, width);
+        mp_write_u32(w, width);
         frame_send(0);
     } else if (clock_reached(clock_ticks(), measure_deadline)) {
         uint8_t pin = pulse_pin;
