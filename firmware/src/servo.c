@@ -14,6 +14,8 @@
 
 servo_t servos[N_SERVOS];
 
+static void set_range(servo_t *s, uint16_t min_us, uint16_t max_us);
+
 /* what the ISR reads; mask 0 = no pulse in that slot */
 static volatile uint8_t *isr_port[N_SERVOS];
 static volatile uint8_t isr_mask[N_SERVOS];
@@ -65,8 +67,7 @@ void servo_init(void)
 {
     for (uint8_t i = 0; i < N_SERVOS; i++) {
         servos[i].angle = 90;
-        servos[i].min_us = 500;
-        servos[i].max_us = 2500;
+        set_range(&servos[i], 500, 2500);
         servos[i].pulse_us = 1500;
     }
     ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
@@ -78,10 +79,19 @@ void servo_init(void)
     }
 }
 
+/* min + (max - min) * angle / 180, rounded half up, without a division per move: the
+ * slope is rounded up to 1/65536 us, an error below 0.003 us over 180 degrees, smaller
+ * than the 1/180 us steps of the exact value, so the rounding comes out the same. */
+static void set_range(servo_t *s, uint16_t min_us, uint16_t max_us)
+{
+    s->min_us = min_us;
+    s->max_us = max_us;
+    s->us_per_deg = (((uint32_t)(max_us - min_us) << 16) + 179) / 180;
+}
+
 static uint16_t pulse_for(const servo_t *s, uint8_t angle)
 {
-    uint32_t span = (uint32_t)(s->max_us - s->min_us) * angle;
-    return (uint16_t)(s->min_us + (span + 90) / 180);
+    return (uint16_t)(s->min_us + ((s->us_per_deg * angle + 0x8000UL) >> 16));
 }
 
 void servo_release(uint8_t i)
@@ -100,8 +110,7 @@ void servo_attach(uint8_t i, uint8_t pin, uint16_t min_us, uint16_t max_us)
     if (s->attached)
         servo_detach(i);
     s->pin = pin;
-    s->min_us = min_us;
-    s->max_us = max_us;
+    set_range(s, min_us, max_us);
     s->pulse_us = pulse_for(s, s->angle);
     s->attached = 1;
     pin_owner[pin] = (uint8_t)(1 + i);

@@ -8,6 +8,7 @@ typedef struct {
     uint8_t attached;
     uint8_t angle;
     uint16_t min_us, max_us, pulse_us;
+    uint32_t us_per_deg;  /* (max - min) / 180 in 16.16 fixed point, rounded up */
     uint32_t setpoint_seq, setpoints_applied;
 } servo_t;
 
