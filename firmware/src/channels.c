@@ -1,6 +1,7 @@
 /* Subscriptions use absolute deadlines: sample k is due at start + k / rate, computed in
  * 0.5 us ticks with a remainder so no drift accumulates. A sample more than 50 ms late
- * is skipped (a gap in seq); so is one the transmit ring has no room for. */
+ * is skipped (a gap in seq); so is one the transmit ring has no room for, and so is one
+ * due while received bytes queue up: requests and setpoints go before telemetry. */
 #include <string.h>
 #include "channels.h"
 #include "clock.h"
@@ -11,6 +12,7 @@
 #include "schema.h"
 #include "servo.h"
 #include "text.h"
+#include "uart.h"
 
 enum { CH_FREE, CH_SUB, CH_STREAM };
 
@@ -28,6 +30,9 @@ typedef struct {
 static channel_t channels[N_CHANNELS];
 
 #define LATE_SKIP_TICKS (50UL * TICKS_PER_MS)
+#define SHED_BACKLOG (RX_RING / 4)   /* received bytes waiting that make samples wait */
+
+uint32_t channels_samples_skipped;
 
 static int8_t free_channel(void)
 {
@@ -185,9 +190,14 @@ void channels_poll(void)
         if (c->kind == CH_SUB) {
             if (!clock_reached(now, c->due))
                 continue;
-            while ((int32_t)(now - c->due) > (int32_t)LATE_SKIP_TICKS)
+            while ((int32_t)(now - c->due) > (int32_t)LATE_SKIP_TICKS) {
                 advance(c);
-            sample(c, (uint8_t)(i + 1));
+                channels_samples_skipped++;
+            }
+            if (uart_rx_pending() > SHED_BACKLOG)
+                channels_samples_skipped++;
+            else
+                sample(c, (uint8_t)(i + 1));
             advance(c);
         } else if (c->armed && clock_reached(now, c->due + c->rate_milli)) {
             c->armed = 0;

@@ -5,10 +5,15 @@
 #include "frame.h"
 #include "uart.h"
 
-/* received: encoded frame (payload + 2 CRC + 1 COBS overhead), decoded in place */
-#define RX_CAP (MAX_FRAME + 3)
+/* Received frames are COBS-decoded and CRC-checked byte by byte as they arrive: the CRC
+ * runs over payload and CRC together, which leaves 0 for a good frame (CRC-16/XMODEM has
+ * no reflection and no final XOR). */
+#define RX_CAP (MAX_FRAME + 2)
 static uint8_t rx[RX_CAP];
-static uint8_t rx_len, rx_overflow;
+static uint8_t rx_len;          /* decoded bytes so far */
+static uint8_t code, left;      /* current COBS group: its code, bytes still to come */
+static uint8_t in_frame, rx_overflow;
+static uint16_t rx_crc;
 uint8_t *const frame_rx_payload = rx;
 
 /* sent: [code][payload...][crc hi][crc lo][0x00]; the payload starts at tx + 1 */
@@ -25,47 +30,34 @@ static uint16_t crc16(const uint8_t *p, uint8_t n)
     return crc;
 }
 
-/* COBS decode in place; returns the decoded length, or -1 when malformed. */
-static int16_t cobs_decode(uint8_t *buf, uint8_t n)
+static void emit(uint8_t b)
 {
-    uint8_t in = 0, out = 0;
-    while (in < n) {
-        uint8_t code = buf[in];
-        if (code == 0 || (uint16_t)in + code > n)
-            return -1;
-        in++;
-        for (uint8_t k = 1; k < code; k++)
-            buf[out++] = buf[in++];
-        if (code != 0xff && in < n)
-            buf[out++] = 0;
+    if (rx_len < RX_CAP) {
+        rx[rx_len++] = b;
+        rx_crc = _crc_xmodem_update(rx_crc, b);
+    } else {
+        rx_overflow = 1;
     }
-    return out;
 }
 
+/* A delimiter: the payload length of a good frame, else 0 (bad frames are counted). */
 static int16_t finish(void)
 {
-    uint8_t n = rx_len;
+    uint8_t n = rx_len, ok = !rx_overflow && left == 0 && n >= 3 && rx_crc == 0;
+    uint8_t was_frame = in_frame;
     rx_len = 0;
-    if (rx_overflow) {
-        rx_overflow = 0;
-        frame_rx_dropped++;
-        return 0;
-    }
-    if (n == 0)
+    left = 0;
+    in_frame = 0;
+    rx_overflow = 0;
+    rx_crc = 0;
+    if (!was_frame)
         return 0;   /* idle fill */
-    int16_t m = cobs_decode(rx, n);
-    if (m < 3 || m - 2 > MAX_FRAME) {
-        frame_rx_dropped++;
-        return 0;
-    }
-    uint8_t len = (uint8_t)(m - 2);
-    uint16_t want = ((uint16_t)rx[len] << 8) | rx[len + 1];
-    if (crc16(rx, len) != want) {
+    if (!ok) {
         frame_rx_dropped++;
         return 0;
     }
     frame_rx_good++;
-    return len;
+    return (int16_t)(n - 2);
 }
 
 int16_t frame_poll(void)
@@ -76,10 +68,15 @@ int16_t frame_poll(void)
             int16_t len = finish();
             if (len > 0)
                 return len;
-        } else if (rx_len < RX_CAP) {
-            rx[rx_len++] = (uint8_t)c;
+        } else if (left == 0) {          /* a COBS code byte */
+            if (in_frame && code != 0xff)
+                emit(0);
+            code = (uint8_t)c;
+            left = (uint8_t)(c - 1);
+            in_frame = 1;
         } else {
-            rx_overflow = 1;
+            emit((uint8_t)c);
+            left--;
         }
     }
     return 0;

@@ -86,9 +86,12 @@ static uint8_t read_integer(mp_reader *r, uint8_t *neg, uint32_t *hi, uint32_t *
 
 uint8_t mp_read_int(mp_reader *r, int32_t *v)
 {
-    if (r->p < r->end && *r->p <= 0x7f) {   /* the common case: a positive fixint */
-        *v = *r->p++;
-        return 1;
+    const uint8_t *p = r->p;
+    if (p < r->end) {   /* the common cases: fixint, uint8, uint16 */
+        uint8_t t = *p;
+        if (t <= 0x7f) { *v = t; r->p = p + 1; return 1; }
+        if (t == 0xcc && r->end - p >= 2) { *v = p[1]; r->p = p + 2; return 1; }
+        if (t == 0xcd && r->end - p >= 3) { *v = ((uint16_t)p[1] << 8) | p[2]; r->p = p + 3; return 1; }
     }
     const uint8_t *start = r->p;
     uint8_t neg;
@@ -105,9 +108,12 @@ uint8_t mp_read_int(mp_reader *r, int32_t *v)
 
 uint8_t mp_read_u32(mp_reader *r, uint32_t *v)
 {
-    if (r->p < r->end && *r->p <= 0x7f) {
-        *v = *r->p++;
-        return 1;
+    const uint8_t *p = r->p;
+    if (p < r->end) {   /* the common cases: fixint, uint8, uint16 */
+        uint8_t t = *p;
+        if (t <= 0x7f) { *v = t; r->p = p + 1; return 1; }
+        if (t == 0xcc && r->end - p >= 2) { *v = p[1]; r->p = p + 2; return 1; }
+        if (t == 0xcd && r->end - p >= 3) { *v = ((uint16_t)p[1] << 8) | p[2]; r->p = p + 3; return 1; }
     }
     const uint8_t *start = r->p;
     uint8_t neg;
@@ -212,7 +218,7 @@ uint8_t mp_read_str(mp_reader *r, const char **s, uint8_t *n)
 /* Arrays and maps: fix forms and the 16-bit forms (up to 255 entries here). */
 static uint8_t read_container(mp_reader *r, uint8_t *n, uint8_t fix, uint8_t fixmask, uint8_t t16)
 {
-    if (!need(r, 1))
+    if (r->p >= r->end)
         return 0;
     uint8_t t = *r->p;
     if ((t & fixmask) == fix) {

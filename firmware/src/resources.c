@@ -2,6 +2,7 @@
 #include <string.h>
 #include <avr/pgmspace.h>
 #include "adc.h"
+#include "channels.h"
 #include "clock.h"
 #include "config.h"
 #include "encoder.h"
@@ -171,7 +172,7 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
     uint8_t pin, err;
     switch (method) {
     case M_GET_STATUS:
-        mp_write_map(w, 8);
+        mp_write_map(w, 9);
         key(w, PSTR("loop_max_us")); mp_write_u32(w, main_loop_max_ticks / TICKS_PER_US);
         main_loop_max_ticks = 0;
         key(w, PSTR("uptime_ms")); mp_write_u64(w, clock_us() / 1000);
@@ -179,6 +180,7 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
         key(w, PSTR("rx_dropped")); mp_write_u32(w, frame_rx_dropped);
         key(w, PSTR("rx_overruns")); mp_write_int(w, uart_rx_overruns_read());
         key(w, PSTR("tx_dropped")); mp_write_u32(w, frame_tx_dropped);
+        key(w, PSTR("samples_skipped")); mp_write_u32(w, channels_samples_skipped);
         key(w, PSTR("watchdog_fired")); mp_write_u32(w, session_watchdog_fired);
         key(w, PSTR("reset")); mp_write_str_P(w, session_reset_cause());
         return 0;
