@@ -53,7 +53,7 @@ uint8_t channels_subscribe(uint8_t res, uint8_t method, const uint8_t *args, uin
         return ERR_INVALID_ARGUMENT;
     }
     if (args_len > ARGS_MAX) {
-        T("subscription arguments are limited to 12 bytes of msgpack");
+        T("subscription arguments take at most 12 bytes");
         return ERR_INVALID_ARGUMENT;
     }
     int8_t i = free_channel();
@@ -85,11 +85,8 @@ uint8_t channels_open_stream(uint8_t res, uint8_t method, int32_t timeout_ms, ui
         T("timeout_ms must be 5..60000");
         return ERR_INVALID_ARGUMENT;
     }
-    if (!servos[res - RES_SERVO0].attached) {
-        resource_name(res);
-        T(" is not attached; call attach(pin) first");
-        return ERR_FAILED_PRECONDITION;
-    }
+    if (!servos[res - RES_SERVO0].attached)
+        return servo_not_attached(res);
     int8_t i = free_channel();
     if (i < 0)
         return ERR_RESOURCE_EXHAUSTED;

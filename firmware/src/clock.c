@@ -46,15 +46,12 @@ uint64_t clock_ns(void)
     return (((uint64_t)o * 500U) << 16) + (uint32_t)t * 500U;
 }
 
-uint64_t clock_us(void)
+uint32_t clock_ms(void)
 {
-    uint16_t t;
     uint32_t o;
-    ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
-        t = TCNT1;
-        o = clock_overflows;
-        if ((TIFR1 & _BV(TOV1)) && t < 0x8000)
-            o++;
-    }
-    return ((((uint64_t)o) << 16) | t) >> 1;
+    uint16_t t;
+    read48(&o, &t);
+    /* (o * 65536 + t) / 2000 = 32 o + 96 o / 125 + t / 2000, without 64-bit division */
+    uint32_t q = o / 125, r = o - q * 125;
+    return 32 * o + 96 * q + (96 * r + t / 16) / 125;
 }

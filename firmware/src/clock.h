@@ -8,7 +8,7 @@ extern volatile uint32_t clock_overflows;
 
 void clock_init(void);
 uint32_t clock_ticks(void);      /* 0.5 us ticks since boot, low 32 bits (wraps after 35 min) */
-uint64_t clock_us(void);         /* microseconds since boot */
+uint32_t clock_ms(void);         /* milliseconds since boot (wraps after 49 days) */
 uint64_t clock_ns(void);         /* nanoseconds since boot, at 500 ns resolution */
 
 /* Ticks with interrupts already off (inside an ISR). */

@@ -65,10 +65,8 @@ uint8_t pin_arg(mp_reader *r, uint8_t *pin)
         *pin = (uint8_t)v;
         return 1;
     }
-    if (!mp_read_str(r, &s, &n) || n == 0 || n > 3) {
-        T("a pin is an integer (2..19) or a name like \"13\", \"D13\", \"A0\"");
-        return 0;
-    }
+    if (!mp_read_str(r, &s, &n) || n == 0 || n > 3)
+        goto bad_name;
     uint8_t base = 0;
     if (*s == 'A' || *s == 'a') { base = 14; s++; n--; }
     else if (*s == 'D' || *s == 'd') { s++; n--; }
@@ -86,21 +84,28 @@ uint8_t pin_arg(mp_reader *r, uint8_t *pin)
     *pin = (uint8_t)v;
     return 1;
 bad_name:
-    T("a pin name is digits, D<digits> or A<digit>; got a string that is neither");
+    T("a pin is an integer (2..19) or a name like \"13\", \"D13\", \"A0\"");
     return 0;
 bad_number:
     T("no such pin on this board: use 2..13, or 14..19 (A0..A5)");
     return 0;
 }
 
+uint8_t pin_usable(uint8_t pin)
+{
+    if (pin >= 2)
+        return 0;
+    T("pin ");
+    text_u(pin);
+    T(" is the serial line (D0/D1); use 2..19");
+    return ERR_INVALID_ARGUMENT;
+}
+
 uint8_t pin_claimable(uint8_t pin, uint8_t user)
 {
-    if (pin < 2) {
-        T("pin ");
-        text_u(pin);
-        T(" is the serial line (D0/D1); use 2..19");
-        return ERR_INVALID_ARGUMENT;
-    }
+    uint8_t err = pin_usable(pin);
+    if (err)
+        return err;
     uint8_t owner = pin_owner[pin];
     if (owner && owner != user) {
         T("pin ");

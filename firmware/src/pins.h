@@ -15,6 +15,8 @@ uint8_t pin_read(uint8_t pin);
 
 /* Read a pin argument: an int, or a string "13", "D13", "A0". On failure: ERROR 3 text set. */
 uint8_t pin_arg(mp_reader *r, uint8_t *pin);
+/* 0 for pins 2..19; for 0 and 1 (the UART) sets the text and returns ERROR 3. */
+uint8_t pin_usable(uint8_t pin);
 /* Check a pin is usable (2..19) and free for `user` (0: any user except a resource);
  * on failure sets the text and returns the error code, else 0. */
 uint8_t pin_claimable(uint8_t pin, uint8_t user);

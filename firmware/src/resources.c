@@ -175,7 +175,7 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
         mp_write_map(w, 9);
         key(w, PSTR("loop_max_us")); mp_write_u32(w, main_loop_max_ticks / TICKS_PER_US);
         main_loop_max_ticks = 0;
-        key(w, PSTR("uptime_ms")); mp_write_u64(w, clock_us() / 1000);
+        key(w, PSTR("uptime_ms")); mp_write_u32(w, clock_ms());
         key(w, PSTR("rx_frames")); mp_write_u32(w, frame_rx_good);
         key(w, PSTR("rx_dropped")); mp_write_u32(w, frame_rx_dropped);
         key(w, PSTR("rx_overruns")); mp_write_int(w, uart_rx_overruns_read());
@@ -207,8 +207,8 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
             return usage(RES_BOARD, PSTR("get_gpio"), PSTR("takes 1 argument (pin)"));
         if ((err = pin_of(a, RES_BOARD, PSTR("get_gpio"), &pin)))
             return err;
-        if (pin < 2)
-            return usage(RES_BOARD, PSTR("get_gpio"), PSTR("pins 0 and 1 are the serial line; use 2..19"));
+        if ((err = pin_usable(pin)))
+            return err;
         mp_write_bool(w, pin_read(pin));
         return 0;
     case M_BOARD_READ_ANALOG:
@@ -234,8 +234,8 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
             return usage(RES_BOARD, PSTR("measure_pulse"), PSTR("takes 1 or 2 arguments (pin, timeout_ms?)"));
         if ((err = pin_of(a, RES_BOARD, PSTR("measure_pulse"), &pin)))
             return err;
-        if (pin < 2)
-            return usage(RES_BOARD, PSTR("measure_pulse"), PSTR("pins 0 and 1 are the serial line; use 2..19"));
+        if ((err = pin_usable(pin)))
+            return err;
         if (nargs == 2 && !mp_read_nil(a) && (!mp_read_int(a, &timeout) || timeout < 1 || timeout > 10000))
             return usage(RES_BOARD, PSTR("measure_pulse"), PSTR("timeout_ms must be an int 1..10000"));
         if (pulse_state != PULSE_IDLE) {
@@ -254,6 +254,13 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
 }
 
 /* -- servos -------------------------------------------------------------------------- */
+
+uint8_t servo_not_attached(uint8_t res)
+{
+    resource_name(res);
+    T(" is not attached; call attach(pin) first");
+    return ERR_FAILED_PRECONDITION;
+}
 
 static uint8_t servo_call(uint8_t res, uint8_t method, mp_reader *a, uint8_t nargs, mp_writer *w)
 {
@@ -277,11 +284,8 @@ static uint8_t servo_call(uint8_t res, uint8_t method, mp_reader *a, uint8_t nar
             return usage(res, PSTR("move"), PSTR("takes 1 argument (angle_deg: int 0..180)"));
         if (!mp_read_int(a, &angle) || angle < 0 || angle > 180)
             return usage(res, PSTR("move"), PSTR("angle_deg must be an int 0..180"));
-        if (!s->attached) {
-            resource_name(res);
-            T(" is not attached; call attach(pin) first");
-            return ERR_FAILED_PRECONDITION;
-        }
+        if (!s->attached)
+            return servo_not_attached(res);
         servo_move(i, (uint8_t)angle);
         mp_write_nil(w);
         return 0;

@@ -26,6 +26,7 @@ uint8_t method_is_read(uint8_t method);                   /* may be subscribed t
 /* Run a method: writes the result to `w` and returns 0, or returns an error code with the
  * message text set, or CALL_DEFERRED (the reply to `id` is sent by resources_poll()). */
 uint8_t resource_call(uint8_t res, uint8_t method, mp_reader *args, uint8_t nargs, mp_writer *w, uint32_t id);
+uint8_t servo_not_attached(uint8_t res);   /* ERROR 9 text for a servo without a pin */
 void resources_poll(void);      /* finishes a deferred measure_pulse */
 
 #endif
