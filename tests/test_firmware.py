@@ -137,10 +137,12 @@ def test_resolve(fw):
     assert set(fw.resolve("servo0").methods) == {3, 4, 5, 10, 11, 12, 13, 14}
     assert set(fw.resolve("board").methods) == {3, 4, 5, 40, 41, 46, 50}
     assert set(fw.resolve("encoder0").methods) == {3, 4, 5, 60, 61, 63}
-    with pytest.raises(E.NotFound, match="servo0..servo3"):
+    with pytest.raises(E.NotFound, match="servo0..servo3, encoder0, encoder1"):
         fw.resolve("servo9")
-    with pytest.raises(E.NotFound):
+    with pytest.raises(E.NotFound, match="no resource named 'servo0' of api 'motor'; names: board, servo0"):
         fw.resolve("servo0", "motor")
+    with pytest.raises(E.NotFound, match="encoder1$"):
+        fw.resolve("a-very-long-resource-name-indeed", "rdk:component:a-long-api-name-too")
 
 
 # -- servos ---------------------------------------------------------------------------------

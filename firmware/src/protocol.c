@@ -145,7 +145,7 @@ static uint8_t resolve(mp_reader *r, uint32_t id)
             T("' of api '");
             text_n(api, an > 24 ? 24 : an);
         }
-        T("'; the firmware has board, servo0..servo3, encoder0, encoder1");
+        T("'; names: board, servo0..servo3, encoder0, encoder1");
         return ERR_NOT_FOUND;
     }
     mp_writer *w = reply_begin(id);

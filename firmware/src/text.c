@@ -1,6 +1,6 @@
 #include "text.h"
 
-#define TEXT_MAX 100
+#define TEXT_MAX 128
 
 char text_buf[TEXT_MAX];
 uint8_t text_len;
