@@ -96,7 +96,13 @@ static uint16_t pulse_for(const servo_t *s, uint8_t angle)
 
 void servo_release(uint8_t i)
 {
-    isr_mask[i] = 0;   /* one byte: atomic */
+    ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+        isr_mask[i] = 0;
+        if (planned_rise && slot == i) {   /* its next rise is already planned: cancel it */
+            planned_rise = 0;
+            edge_set = 0;
+        }
+    }
 }
 
 uint8_t servo_pulsing(uint8_t i)
