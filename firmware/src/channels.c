@@ -78,7 +78,7 @@ uint8_t channels_subscribe(uint8_t res, uint8_t method, const uint8_t *args, uin
 uint8_t channels_open_stream(uint8_t res, uint8_t method, int32_t timeout_ms, uint8_t *ch)
 {
     if (resource_kind(res) != KIND_SERVO || method != M_SERVO_MOVE) {
-        T("the firmware streams setpoints to servo move (method 10) only");
+        T("setpoint streams: servo move (10) only");
         return ERR_UNIMPLEMENTED;
     }
     if (timeout_ms < MIN_TIMEOUT_MS || timeout_ms > MAX_TIMEOUT_MS) {

@@ -80,7 +80,7 @@ static uint8_t hello(mp_reader *r, uint32_t id)
     if (!mp_read_int(r, &version))
         return fail(ERR_INVALID_ARGUMENT, PSTR("HELLO: version must be an int"));
     if (version < 1)
-        return fail(ERR_FAILED_PRECONDITION, PSTR("HELLO: unsupported version; the firmware speaks version 1"));
+        return fail(ERR_FAILED_PRECONDITION, PSTR("HELLO: the firmware speaks version 1"));
     if (!mp_read_nil(r)) {
         if (!mp_read_map(r, &n))
             return fail(ERR_INVALID_ARGUMENT, PSTR("HELLO: options must be a map"));
@@ -209,7 +209,7 @@ static uint8_t subscribe(mp_reader *r, uint32_t id)
     if ((err = target(r, &res, &method)))
         return err;
     if (!method_is_read(method))
-        return fail(ERR_INVALID_ARGUMENT, PSTR("SUBSCRIBE: only reads (3, 11, 14, 41, 46, 60) can be subscribed to"));
+        return fail(ERR_INVALID_ARGUMENT, PSTR("SUBSCRIBE: only reads (3, 11, 14, 41, 46, 60)"));
     if (!mp_read_array(r, &nargs))
         return fail(ERR_INVALID_ARGUMENT, PSTR("SUBSCRIBE: the arguments must be an array"));
     const uint8_t *args = r->p;

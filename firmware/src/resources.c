@@ -240,7 +240,7 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
             return usage(RES_BOARD, PSTR("measure_pulse"), PSTR("timeout_ms must be an int 1..10000"));
         if (pulse_state != PULSE_IDLE) {
             prefix(RES_BOARD, PSTR("measure_pulse"));
-            T("another measurement is running; wait for its reply");
+            T("one measurement at a time; wait for the reply");
             return ERR_RESOURCE_EXHAUSTED;
         }
         measure_id = id;
