@@ -62,10 +62,18 @@ class SerialEncoder(OnLink, Encoder):
         self.link.claim_pin(self.pin_b, self.name, attrs, "pin_b")
         self.device = f"encoder{self.index}"
         self.link.call(self.device, "attach", self.pin_a, self.pin_b)
-        self.link.add_restore(self.name, self._restore, after_reset_only=True)
+        self.link.add_restore(self.name, self._restore)
 
-    def _restore(self, link: Link) -> None:
-        link.call_now(self.device, "attach", self.pin_a, self.pin_b)
+    def _restore(self, link: Link, reset: bool) -> None:
+        """Attach again unless the firmware says the encoder is still attached (re-attaching zeroes the count)."""
+        from viamlite.fastpath.errors import CallError
+
+        try:
+            attached = link.call_now(self.device, "get_status").get("attached")
+        except (CallError, AttributeError):
+            attached = None
+        if attached is False or (attached is None and reset):
+            link.call_now(self.device, "attach", self.pin_a, self.pin_b)
 
     # -- the API -----------------------------------------------------------------
     def get_position(self, position_type: int = PositionType.UNSPECIFIED, *, extra: Extra = None) -> EncoderPosition:

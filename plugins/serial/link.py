@@ -40,6 +40,8 @@ BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.1, 2.0
 #: Pings without an answer before the link is declared down.
 MISSED_PINGS = 3
 IDLE_PING_S = 1.0
+#: A device clock that started this much later than before (on a reopened port) means the board restarted.
+RESTART_SLACK_S = 0.5
 
 
 class LinkDownError(UnhealthyResourceError):
@@ -56,13 +58,13 @@ class Link:
         self.owners: list[str] = []
         self.claims: dict[str, str] = {}  # "servo0" / "pin 9" -> owner (resource name)
         self.shared_pins: dict[int, list[str]] = {}
-        self._restores: list[tuple[str, Callable[["Link"], None], bool]] = []
+        self._restores: list[tuple[str, Callable[["Link", bool], None]]] = []
         self._cond = threading.Condition(threading.RLock())
         self._client: Any = None
         self.state = "down"
         self.reason = "not opened yet"
         self.info: dict[str, Any] = {}
-        self.device_ns = -1
+        self._boot: float | None = None  # host monotonic time the device clock started, estimated
         self.resets = 0
         self.reconnects = 0
         self.events: list[str] = []
@@ -144,11 +146,11 @@ class Link:
             else:
                 self.claims[f"pin {pin}"] = owner
 
-    def add_restore(self, owner: str, action: Callable[["Link"], None], *, after_reset_only: bool = False) -> None:
-        """Run ``action(link)`` after each new HELLO (``after_reset_only``: only when the board reset),
-        before calls go on. It calls through :meth:`call_now`."""
+    def add_restore(self, owner: str, action: Callable[["Link", bool], None]) -> None:
+        """Run ``action(link, reset)`` after each new HELLO, before calls go on (``reset``: the
+        board is known to have restarted). It calls through :meth:`call_now`."""
         with self._cond:
-            self._restores.append((owner, action, after_reset_only))
+            self._restores.append((owner, action))
 
     # -- calls ------------------------------------------------------------------------
     def call(self, resource: str, method: str, *args: Any, timeout: float = CALL_TIMEOUT_S) -> Any:
@@ -240,11 +242,10 @@ class Link:
                 if client is None:
                     continue
                 try:
-                    now = client._request([S.PING, None], max(interval, 0.2))
+                    clock = client._request([S.PING, None], max(interval, 0.2))
                     missed = 0
-                    if isinstance(now, int):
-                        with self._cond:
-                            self.device_ns = max(self.device_ns, now) if client is self._client else self.device_ns
+                    if isinstance(clock, int) and client is self._client:
+                        self._track_clock(clock)
                     self._drain_events(client)
                 except TimeoutError:
                     missed += 1
@@ -310,20 +311,22 @@ class Link:
             info = hello_with_options(client, client_name="viamlite serial plugin", session_timeout_ms=s.watchdog_ms,
                                       on_timeout=s.on_timeout)
             clock = info.get("time_ns")
-            if reset is None:  # a reopened port: a clock that went back means the board restarted
-                reset = not isinstance(clock, int) or clock < self.device_ns or self.device_ns < 0
+            if reset is None:  # a reopened port: a device clock started later than before means a restart
+                before = self._boot
+                reset = not isinstance(clock, int) or before is None or \
+                    time.monotonic() - clock / 1e9 > before + RESTART_SLACK_S
+            if reset:
+                self._boot = None
             if isinstance(clock, int):
-                self.device_ns = clock
+                self._track_clock(clock)
             self.info = info
             if reset:
                 self.resets += 1
                 log.warning("serial port %s: the board reset (%s); restoring %d resource setting(s)", self.port,
                             info.get("reset", "cause unknown"), len(self._restores))
-            for owner, action, after_reset_only in list(self._restores):
-                if after_reset_only and not reset:
-                    continue
+            for owner, action in list(self._restores):
                 try:
-                    action(self)
+                    action(self, reset)
                 except Exception as exc:
                     log.error("serial port %s: restoring %r failed: %s", self.port, owner, exc)
                     self.events.append(f"restoring {owner!r} failed: {exc}")
@@ -334,6 +337,11 @@ class Link:
             raise
         self.state, self.reason = "up", ""
         self._cond.notify_all()
+
+    def _track_clock(self, clock_ns: int) -> None:
+        boot = time.monotonic() - clock_ns / 1e9
+        if self._boot is None or boot < self._boot:  # the earliest estimate has the least latency in it
+            self._boot = boot
 
     def _reset_seen(self, client: Any) -> None:
         """The firmware wants a HELLO: it restarted. Shake hands again on the same port."""

@@ -69,7 +69,7 @@ class SerialServo(OnLink, Servo):
         self.link.call(self.device, "attach", self.pin, self.min_us, self.max_us)
         self.link.add_restore(self.name, self._restore)
 
-    def _restore(self, link: Link) -> None:
+    def _restore(self, link: Link, reset: bool) -> None:
         from viamlite.fastpath.errors import CallError
 
         try:
