@@ -1,0 +1,76 @@
+/* Absolute-deadline pacing against CLOCK_MONOTONIC with a lag histogram (1 us buckets). */
+#include "pace.h"
+#include "out.h"
+
+#include <time.h>
+
+#define LAG_BUCKETS 100000 /* 0..99999 us; beyond goes to the last bucket */
+
+static double speed, wall0, freq;
+static uint64_t cycle0;
+static uint32_t lag_hist[LAG_BUCKETS];
+static uint64_t lag_samples;
+static double lag_max_us;
+
+double pace_wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void pace_start(double s, uint64_t cycle, uint32_t f)
+{
+	speed = s;
+	cycle0 = cycle;
+	freq = f;
+	wall0 = pace_wall_now();
+}
+
+static double sim_s(uint64_t cycle) { return (double)(cycle - cycle0) / freq; }
+
+/* Wall seconds by which the wall clock trails simulated time (scaled by speed). */
+double pace_ahead_s(uint64_t cycle)
+{
+	if (speed <= 0)
+		return 0;
+	return sim_s(cycle) / speed - (pace_wall_now() - wall0);
+}
+
+void pace_sample(uint64_t cycle)
+{
+	if (speed <= 0)
+		return;
+	double lag_us = -pace_ahead_s(cycle) * 1e6;
+	if (lag_us < 0)
+		lag_us = 0;
+	if (lag_us > lag_max_us)
+		lag_max_us = lag_us;
+	long b = (long)lag_us;
+	lag_hist[b < LAG_BUCKETS ? b : LAG_BUCKETS - 1]++;
+	lag_samples++;
+}
+
+static double lag_p99_us(void)
+{
+	if (!lag_samples)
+		return 0;
+	uint64_t want = lag_samples - lag_samples / 100, seen = 0;
+	for (long b = 0; b < LAG_BUCKETS; b++) {
+		seen += lag_hist[b];
+		if (seen >= want)
+			return (double)b;
+	}
+	return lag_max_us;
+}
+
+void pace_report(uint64_t cycle)
+{
+	double s = sim_s(cycle), w = pace_wall_now() - wall0;
+	double behind = speed > 0 ? -pace_ahead_s(cycle) * 1e3 : 0;
+	if (behind < 0)
+		behind = 0;
+	out_line("{\"event\": \"pace\", \"sim_s\": %.6f, \"wall_s\": %.6f, \"ratio\": %.4f, "
+		"\"lag_max_us\": %.1f, \"lag_p99_us\": %.1f, \"behind_ms\": %.3f}",
+		s, w, w > 0 ? s / w : 0.0, lag_max_us, lag_p99_us(), behind);
+}

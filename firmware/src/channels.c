@@ -1,0 +1,206 @@
+/* Subscriptions use absolute deadlines: sample k is due at start + k / rate, computed in
+ * 0.5 us ticks with a remainder so no drift accumulates. A sample more than 50 ms late
+ * is skipped (a gap in seq); so is one the transmit ring has no room for. */
+#include <string.h>
+#include "channels.h"
+#include "clock.h"
+#include "config.h"
+#include "frame.h"
+#include "protocol.h"
+#include "resources.h"
+#include "schema.h"
+#include "servo.h"
+#include "text.h"
+
+enum { CH_FREE, CH_SUB, CH_STREAM };
+
+typedef struct {
+    uint8_t kind, res, method;
+    uint8_t nargs, args_len;
+    uint8_t args[ARGS_MAX];
+    uint8_t armed;            /* stream: deadman armed */
+    uint32_t seq;             /* sub: next sample's seq; stream: last applied seq */
+    uint32_t due;             /* sub: next deadline; stream: last setpoint time */
+    uint32_t step, rem, acc;  /* sub: period = step + rem / rate_milli ticks */
+    uint32_t rate_milli;      /* sub: rate in mHz; stream: timeout in ticks */
+} channel_t;
+
+static channel_t channels[N_CHANNELS];
+
+#define LATE_SKIP_TICKS (50UL * TICKS_PER_MS)
+
+static int8_t free_channel(void)
+{
+    for (uint8_t i = 0; i < N_CHANNELS; i++)
+        if (channels[i].kind == CH_FREE)
+            return (int8_t)i;
+    T("all ");
+    text_u(N_CHANNELS);
+    T(" channels are in use; UNSUBSCRIBE or CLOSE_STREAM one first");
+    return -1;
+}
+
+uint8_t channels_subscribe(uint8_t res, uint8_t method, const uint8_t *args, uint8_t args_len,
+                           uint8_t nargs, float rate_hz, uint8_t *ch)
+{
+    if (!(rate_hz > 0.0f) || rate_hz > (float)MAX_RATE_HZ) {
+        T("rate_hz must be above 0 and at most 2000");
+        return ERR_INVALID_ARGUMENT;
+    }
+    if (args_len > ARGS_MAX) {
+        T("subscription arguments are limited to 12 bytes of msgpack");
+        return ERR_INVALID_ARGUMENT;
+    }
+    int8_t i = free_channel();
+    if (i < 0)
+        return ERR_RESOURCE_EXHAUSTED;
+    channel_t *c = &channels[i];
+    memset(c, 0, sizeof(*c));
+    c->res = res;
+    c->method = method;
+    c->nargs = nargs;
+    c->args_len = args_len;
+    memcpy(c->args, args, args_len);
+    c->rate_milli = (uint32_t)(rate_hz * 1000.0f + 0.5f);
+    if (c->rate_milli == 0)
+        c->rate_milli = 1;
+    c->step = (1000UL * 1000UL * TICKS_PER_US * 1000UL) / c->rate_milli;
+    c->rem = (1000UL * 1000UL * TICKS_PER_US * 1000UL) % c->rate_milli;
+    c->due = clock_ticks();
+    c->kind = CH_SUB;
+    *ch = (uint8_t)(i + 1);
+    return 0;
+}
+
+uint8_t channels_open_stream(uint8_t res, uint8_t method, int32_t timeout_ms, uint8_t *ch)
+{
+    if (resource_kind(res) != KIND_SERVO || method != M_SERVO_MOVE) {
+        T("the firmware streams setpoints to servo move (method 10) only");
+        return ERR_UNIMPLEMENTED;
+    }
+    if (timeout_ms < MIN_TIMEOUT_MS || timeout_ms > MAX_TIMEOUT_MS) {
+        T("timeout_ms must be 5..60000");
+        return ERR_INVALID_ARGUMENT;
+    }
+    if (!servos[res - RES_SERVO0].attached) {
+        resource_name(res);
+        T(" is not attached; call attach(pin) first");
+        return ERR_FAILED_PRECONDITION;
+    }
+    int8_t i = free_channel();
+    if (i < 0)
+        return ERR_RESOURCE_EXHAUSTED;
+    channel_t *c = &channels[i];
+    memset(c, 0, sizeof(*c));
+    c->res = res;
+    c->method = method;
+    c->rate_milli = (uint32_t)timeout_ms * TICKS_PER_MS;
+    c->due = clock_ticks();
+    c->armed = 1;
+    c->kind = CH_STREAM;
+    *ch = (uint8_t)(i + 1);
+    return 0;
+}
+
+uint8_t channels_close(uint8_t ch, uint8_t stream)
+{
+    uint8_t want = stream ? CH_STREAM : CH_SUB;
+    if (ch < 1 || ch > N_CHANNELS || channels[ch - 1].kind != want) {
+        T("no ");
+        if (stream) T("setpoint stream"); else T("subscription");
+        T(" on channel ");
+        text_u(ch);
+        return ERR_NOT_FOUND;
+    }
+    channels[ch - 1].kind = CH_FREE;
+    return 0;
+}
+
+void channels_close_all(void)
+{
+    for (uint8_t i = 0; i < N_CHANNELS; i++)
+        channels[i].kind = CH_FREE;
+}
+
+void channels_setpoint(uint8_t ch, uint32_t seq, mp_reader *args, uint8_t nargs)
+{
+    text_clear();
+    if (ch < 1 || ch > N_CHANNELS || channels[ch - 1].kind != CH_STREAM) {
+        T("no setpoint stream on channel ");
+        text_u(ch);
+        T("; OPEN_STREAM first");
+        send_event(ch, seq, ERR_NOT_FOUND);
+        return;
+    }
+    channel_t *c = &channels[ch - 1];
+    if (seq <= c->seq)
+        return;   /* late or duplicated */
+    c->seq = seq;
+    c->due = clock_ticks();
+    c->armed = 1;
+    mp_writer *w = frame_begin();   /* the result is discarded */
+    uint8_t err = resource_call(c->res, c->method, args, nargs, w, 0);
+    if (err) {
+        send_event(ch, seq, err);
+        return;
+    }
+    servo_t *s = &servos[c->res - RES_SERVO0];
+    s->setpoint_seq = seq;
+    s->setpoints_applied++;
+}
+
+static void sample(channel_t *c, uint8_t ch)
+{
+    mp_reader r = {c->args, c->args + c->args_len};
+    mp_writer *w = frame_begin();
+    mp_write_array(w, 5);
+    mp_write_int(w, MSG_SAMPLE);
+    mp_write_int(w, ch);
+    mp_write_u64(w, c->seq);
+    mp_write_u64(w, clock_us() * 1000);
+    uint8_t err = resource_call(c->res, c->method, &r, c->nargs, w, 0);
+    if (err) {
+        send_event(ch, c->seq, err);
+        return;
+    }
+    frame_send(1);
+}
+
+static void advance(channel_t *c)
+{
+    c->seq++;
+    c->due += c->step;
+    c->acc += c->rem;
+    if (c->acc >= c->rate_milli) {
+        c->acc -= c->rate_milli;
+        c->due++;
+    }
+}
+
+void channels_poll(void)
+{
+    for (uint8_t i = 0; i < N_CHANNELS; i++) {
+        channel_t *c = &channels[i];
+        if (c->kind == CH_FREE)
+            continue;
+        uint32_t now = clock_ticks();
+        if (c->kind == CH_SUB) {
+            if (!clock_reached(now, c->due))
+                continue;
+            while ((int32_t)(now - c->due) > (int32_t)LATE_SKIP_TICKS)
+                advance(c);
+            sample(c, (uint8_t)(i + 1));
+            advance(c);
+        } else if (c->armed && clock_reached(now, c->due + c->rate_milli)) {
+            c->armed = 0;
+            text_clear();
+            T("deadman: no setpoint for ");
+            text_u((now - c->due) / TICKS_PER_MS);
+            T(" ms (timeout ");
+            text_u(c->rate_milli / TICKS_PER_MS);
+            T(" ms); stopped ");
+            resource_name(c->res);
+            send_event((uint8_t)(i + 1), c->seq, ERR_DEADLINE_EXCEEDED);
+        }
+    }
+}
