@@ -40,6 +40,9 @@ BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.1, 2.0
 #: Pings without an answer before the link is declared down.
 MISSED_PINGS = 3
 IDLE_PING_S = 1.0
+#: HELLOs sent before giving up: an Arduino resets when its port opens and its bootloader
+#: keeps the line for about a second before the firmware answers.
+HELLO_ATTEMPTS = 6
 #: A device clock that started this much later than before (on a reopened port) means the board restarted.
 RESTART_SLACK_S = 0.5
 
@@ -308,8 +311,8 @@ class Link:
         s = self.settings
         self.state = "recovering"
         try:
-            info = hello_with_options(client, client_name="viamlite serial plugin", session_timeout_ms=s.watchdog_ms,
-                                      on_timeout=s.on_timeout)
+            info = hello_with_options(client, client_name="viamlite serial plugin", attempts=HELLO_ATTEMPTS,
+                                      session_timeout_ms=s.watchdog_ms, on_timeout=s.on_timeout)
             clock = info.get("time_ns")
             if reset is None:  # a reopened port: a device clock started later than before means a restart
                 before = self._boot
