@@ -179,6 +179,11 @@ class Link:
                 self._lost(client, str(exc))
                 raise LinkDownError(f"serial port {self.port} failed during {resource}.{method}: {exc}; "
                                     "reconnecting") from None
+            except (TypeError, AttributeError) as exc:
+                if client is self._client:
+                    raise
+                # pyserial fails this way when another thread closed the port mid-read (link lost)
+                raise LinkDownError(f"{self.describe()} (during {resource}.{method})") from exc
         raise LinkDownError(f"serial port {self.port}: the board kept resetting during {resource}.{method}")
 
     def call_now(self, resource: str, method: str, *args: Any, timeout: float = CALL_TIMEOUT_S) -> Any:
