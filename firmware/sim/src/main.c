@@ -2,6 +2,7 @@
  * pty, an edge trace of output pins and control commands on stdin (JSON lines out). */
 #define _GNU_SOURCE
 #include "control.h"
+#include "flash_image.h"
 #include "out.h"
 #include "pace.h"
 #include "pins.h"
@@ -53,6 +54,13 @@ static void on_core_reset(avr_t *avr)
 	reset_seen = 1;
 }
 
+/* The run loop paces; simavr's default sleep callback would usleep on its own. */
+static void no_sleep(avr_t *avr, avr_cycle_count_t howlong)
+{
+	(void)avr;
+	(void)howlong;
+}
+
 static avr_cycle_count_t slice_tick(avr_t *avr, avr_cycle_count_t when, void *param)
 {
 	/* Keeps a sleeping core from skipping past a slice boundary in one step. */
@@ -75,7 +83,8 @@ static void after_reset(avr_t *avr, avr_cycle_count_t slice)
 	reset_seen = 0;
 	avr_cycle_timer_register(avr, slice, slice_tick, (void *)(uintptr_t)slice);
 	trace_on_reset(avr);
-	pins_float_after_reset(avr);
+	pins_after_reset(avr);
+	bridge_after_reset(avr);
 	wires_sync(avr);
 	quad_on_reset(avr);
 }
@@ -157,6 +166,8 @@ int main(int argc, char **argv)
 	avr_init(avr);
 	avr->log = 1; /* errors only */
 	avr_load_firmware(avr, &fw);
+	if (flash_image_load(avr, elf, err, sizeof err))
+		fail(err);
 	if (!avr->vcc)
 		avr->vcc = 5000;
 	if (!avr->avcc)
@@ -165,7 +176,7 @@ int main(int argc, char **argv)
 		avr->aref = 5000;
 	core_reset = avr->reset;
 	avr->reset = on_core_reset;
-	avr->sleep = NULL;
+	avr->sleep = no_sleep;
 
 	if (bridge_open(avr, link, err, sizeof err))
 		fail(err);

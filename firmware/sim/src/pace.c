@@ -1,4 +1,7 @@
-/* Absolute-deadline pacing against CLOCK_MONOTONIC with a lag histogram (1 us buckets). */
+/* Absolute-deadline pacing against CLOCK_MONOTONIC. Lag is sampled after every slice and
+ * weighted by the wall time since the previous sample, so the p99 is "lag exceeded this
+ * for 1% of the wall time" (catch-up bursts run many short slices and would otherwise
+ * dominate a per-slice count). */
 #include "pace.h"
 #include "out.h"
 
@@ -8,8 +11,8 @@
 
 static double speed, wall0, freq;
 static uint64_t cycle0;
-static uint32_t lag_hist[LAG_BUCKETS];
-static uint64_t lag_samples;
+static double lag_hist[LAG_BUCKETS]; /* wall seconds spent at each lag */
+static double lag_weight, last_sample_wall, last_lag_us;
 static double lag_max_us;
 
 double pace_wall_now(void)
@@ -25,6 +28,7 @@ void pace_start(double s, uint64_t cycle, uint32_t f)
 	cycle0 = cycle;
 	freq = f;
 	wall0 = pace_wall_now();
+	last_sample_wall = wall0;
 }
 
 static double sim_s(uint64_t cycle) { return (double)(cycle - cycle0) / freq; }
@@ -41,21 +45,27 @@ void pace_sample(uint64_t cycle)
 {
 	if (speed <= 0)
 		return;
-	double lag_us = -pace_ahead_s(cycle) * 1e6;
+	double now = pace_wall_now();
+	double weight = now - last_sample_wall;
+	last_sample_wall = now;
+	double lag_us = ((now - wall0) - (double)(cycle - cycle0) / freq / speed) * 1e6;
 	if (lag_us < 0)
 		lag_us = 0;
 	if (lag_us > lag_max_us)
 		lag_max_us = lag_us;
-	long b = (long)lag_us;
-	lag_hist[b < LAG_BUCKETS ? b : LAG_BUCKETS - 1]++;
-	lag_samples++;
+	/* Over the interval the lag moved from the previous sample to this one: count the
+	 * interval at its midpoint. */
+	long b = (long)((lag_us + last_lag_us) / 2);
+	last_lag_us = lag_us;
+	lag_hist[b < LAG_BUCKETS ? b : LAG_BUCKETS - 1] += weight;
+	lag_weight += weight;
 }
 
 static double lag_p99_us(void)
 {
-	if (!lag_samples)
+	if (lag_weight <= 0)
 		return 0;
-	uint64_t want = lag_samples - lag_samples / 100, seen = 0;
+	double want = lag_weight * 0.99, seen = 0;
 	for (long b = 0; b < LAG_BUCKETS; b++) {
 		seen += lag_hist[b];
 		if (seen >= want)
@@ -70,7 +80,7 @@ void pace_report(uint64_t cycle)
 	double behind = speed > 0 ? -pace_ahead_s(cycle) * 1e3 : 0;
 	if (behind < 0)
 		behind = 0;
-	out_line("{\"event\": \"pace\", \"sim_s\": %.6f, \"wall_s\": %.6f, \"ratio\": %.4f, "
+	out_line("{\"event\": \"pace\", \"t_us\": %.4f, \"sim_s\": %.6f, \"wall_s\": %.6f, \"ratio\": %.4f, "
 		"\"lag_max_us\": %.1f, \"lag_p99_us\": %.1f, \"behind_ms\": %.3f}",
-		s, w, w > 0 ? s / w : 0.0, lag_max_us, lag_p99_us(), behind);
+		(double)cycle * 1e6 / freq, s, w, w > 0 ? s / w : 0.0, lag_max_us, lag_p99_us(), behind);
 }

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 #include <simavr/avr_ioport.h>
 
 static const char port_of[3] = {'D', 'B', 'C'};
@@ -90,11 +91,31 @@ void pins_drive(avr_t *avr, int pin, int level)
 	avr_raise_irq(pins_irq(avr, pin), level ? 1 : 0);
 }
 
-void pins_float_after_reset(avr_t *avr)
+static avr_ioport_t *find_port(avr_t *avr, char name)
 {
-	for (int pin = 0; pin < PINS_COUNT; pin++)
-		if (!driven[pin] && pins_level(avr, pin))
-			avr_raise_irq(pins_irq(avr, pin), 0);
+	for (avr_io_t *io = avr->io_port; io; io = io->next)
+		if (io->kind && !strcmp(io->kind, "port") && ((avr_ioport_t *)io)->name == name)
+			return (avr_ioport_t *)io;
+	return NULL;
+}
+
+void pins_after_reset(avr_t *avr)
+{
+	for (int pin = 0; pin < PINS_COUNT; pin++) {
+		char port;
+		int bit;
+		pins_locate(pin, &port, &bit);
+		if (!driven[pin]) {
+			if (pins_level(avr, pin))
+				avr_raise_irq(pins_irq(avr, pin), 0);
+			continue;
+		}
+		/* The reset cleared the PIN register; the IRQ keeps the driven level, so a
+		 * re-raise would be filtered out: restore the bit directly. */
+		avr_ioport_t *p = find_port(avr, port);
+		if (p && pins_level(avr, pin))
+			avr->data[p->r_pin] |= 1u << bit;
+	}
 }
 
 int pins_parse(const char *s)

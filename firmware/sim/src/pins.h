@@ -18,8 +18,9 @@ int pins_level(avr_t *avr, int pin);
 int pins_is_driven(int pin);
 /* Drive an input pin from outside (0/1) or release it (-1). Survives MCU resets. */
 void pins_drive(avr_t *avr, int pin, int level);
-/* After a reset every pin is an input: pins not driven from outside float low. */
-void pins_float_after_reset(avr_t *avr);
+/* After a reset every pin is an input: pins not driven from outside float low, driven
+ * pins read their level again. */
+void pins_after_reset(avr_t *avr);
 /* Parse "13", "D13", "A0" into 0..19; -1 when invalid. */
 int pins_parse(const char *s);
 

@@ -96,9 +96,7 @@ int bridge_open(avr_t *avr, const char *link, char *err, size_t n)
 		snprintf(err, n, "MCU %s has no UART0 to bridge", avr->mmcu);
 		return -1;
 	}
-	/* No usleep on UCSRA polling and no console echo: pacing is ours, stdout is JSON. */
-	uint32_t flags = 0;
-	avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+	bridge_after_reset(avr);
 
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
 	if (master < 0 || grantpt(master) || unlockpt(master) || ptsname_r(master, pty_name, sizeof pty_name)) {
@@ -132,6 +130,13 @@ int bridge_open(avr_t *avr, const char *link, char *err, size_t n)
 	avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF), on_xoff, NULL);
 	avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XON), on_xon, NULL);
 	return 0;
+}
+
+void bridge_after_reset(avr_t *avr)
+{
+	/* No usleep on UCSRA polling and no console echo: pacing is ours, stdout is JSON. */
+	uint32_t flags = 0;
+	avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
 }
 
 const char *bridge_pty_name(void) { return pty_name; }

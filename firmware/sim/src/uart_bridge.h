@@ -14,6 +14,8 @@ int bridge_fd(void);
 int bridge_wants_input(void);
 /* Move bytes: host -> MCU (as the UART's receive FIFO has room) and MCU -> host. */
 void bridge_pump(avr_t *avr);
+/* A reset restores simavr's UART flags (sleep on polling): clear them again. */
+void bridge_after_reset(avr_t *avr);
 void bridge_close(void);
 
 #endif
