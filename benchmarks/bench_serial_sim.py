@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hil.build import build_firmware, toolchain_missing  # noqa: E402
 from hil.sim import Simulator  # noqa: E402
-
 from viamlite.components.servo import Servo  # noqa: E402
 from viamlite.machine import Machine  # noqa: E402
 
@@ -85,8 +84,8 @@ def main() -> None:
             last_call = sim.pulses(PIN)[-1][0]
             time.sleep(1.0)
             pulses = sim.pulses(PIN)
-            print(f"watchdog 300 ms: last pulse {(pulses[-1][0] - last_call) / 1000:.1f} ms (simulated) "
-                  "after the last traced pulse when the host went silent")
+            print(f"watchdog_ms 300: pulses went on for {(pulses[-1][0] - last_call) / 1000:.1f} ms (simulated) "
+                  "after the last pulse traced when the keeper stopped (the trace lags up to 50 ms)")
 
 
 if __name__ == "__main__":
