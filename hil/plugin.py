@@ -51,6 +51,8 @@ def pytest_configure(config: pytest.Config) -> None:
     out.mkdir(parents=True, exist_ok=True)
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(out / "junit.xml")
+    # Figures go into the XML as testcase properties, which the xunit1 schema allows.
+    config.inicfg["junit_family"] = "xunit1"
     config.stash[_RECORD] = {
         "rig": {"name": rigfile.name, "kind": rigfile.kind, "port": rigfile.port, "file": str(rigfile.path)},
         "host": {"python": platform.python_version(), "machine": platform.machine(), "system": platform.system()},
@@ -98,13 +100,13 @@ def fw(rig: Rig, pytestconfig: pytest.Config) -> Any:
 
 
 @pytest.fixture
-def hil_figures(request: pytest.FixtureRequest, record_property: Any) -> Iterator[dict[str, Any]]:
+def hil_figures(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     figures: dict[str, Any] = {}
     yield figures
     entry = request.config.stash[_RECORD]["scenarios"].setdefault(request.node.nodeid, {})
     entry["figures"] = figures
     for key, value in figures.items():
-        record_property(key, json.dumps(value) if isinstance(value, (dict, list)) else value)
+        request.node.user_properties.append((key, json.dumps(value) if isinstance(value, (dict, list)) else value))
 
 
 @pytest.hookimpl(wrapper=True)

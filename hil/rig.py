@@ -162,10 +162,11 @@ class SimRig(Rig):
         super().__init__(rigfile, self.sim.pty)
 
     def pulse_widths(self, fw: Any, pin: int, count: int = 5) -> list[float]:
-        # Pulses that started after now show the servo's current setting.
+        # The firmware plans each pulse a frame ahead: the third pulse that starts after
+        # now is the first certain to show the servo's current setting.
         since = self.sim.now_us()
-        pulses = self.sim.wait_pulses(pin, count + 1, timeout=5.0, since_t_us=since)
-        return [width for _, width in pulses[1:count + 1]]
+        pulses = self.sim.wait_pulses(pin, count + 2, timeout=5.0, since_t_us=since)
+        return [width for _, width in pulses[2:count + 2]]
 
     def pulses_running(self, fw: Any, pin: int, window_s: float = 0.1) -> bool:
         since = self.sim.now_us()
@@ -183,8 +184,7 @@ class SimRig(Rig):
 
     def turn_encoder(self, fw: Any, steps: int) -> None:
         enc = self.file["encoder"]
-        self.sim.quadrature(enc["pin_a"], enc["pin_b"], steps, 2000)
-        time.sleep(abs(steps) / 2000 + 0.05)
+        self.sim.quadrature(enc["pin_a"], enc["pin_b"], steps, 2000)  # returns when done
 
     def reset_board(self) -> None:
         self.sim.reset()

@@ -41,10 +41,10 @@ static int8_t free_channel(void)
 }
 
 uint8_t channels_subscribe(uint8_t res, uint8_t method, const uint8_t *args, uint8_t args_len,
-                           uint8_t nargs, float rate_hz, uint8_t *ch)
+                           uint8_t nargs, uint32_t rate_milli, uint8_t *ch)
 {
-    if (!(rate_hz > 0.0f) || rate_hz > (float)MAX_RATE_HZ) {
-        T("rate_hz must be above 0 and at most 2000");
+    if (rate_milli == 0 || rate_milli > MAX_RATE_HZ * 1000UL) {
+        T("rate_hz must be a number above 0 and at most 2000");
         return ERR_INVALID_ARGUMENT;
     }
     if (args_len > ARGS_MAX) {
@@ -61,9 +61,7 @@ uint8_t channels_subscribe(uint8_t res, uint8_t method, const uint8_t *args, uin
     c->nargs = nargs;
     c->args_len = args_len;
     memcpy(c->args, args, args_len);
-    c->rate_milli = (uint32_t)(rate_hz * 1000.0f + 0.5f);
-    if (c->rate_milli == 0)
-        c->rate_milli = 1;
+    c->rate_milli = rate_milli;
     c->step = (1000UL * 1000UL * TICKS_PER_US * 1000UL) / c->rate_milli;
     c->rem = (1000UL * 1000UL * TICKS_PER_US * 1000UL) % c->rate_milli;
     c->due = clock_ticks();

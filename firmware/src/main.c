@@ -15,6 +15,8 @@
 AVR_MCU(F_CPU, "atmega328p");
 AVR_MCU_VOLTAGES(5000, 5000, 5000);
 
+uint32_t main_loop_max_ticks;   /* longest pass of the main loop since get_status read it */
+
 int main(void)
 {
     uart_init();
@@ -23,7 +25,12 @@ int main(void)
     adc_init();
     session_init();
     sei();
+    uint32_t last = clock_ticks();
     for (;;) {
+        uint32_t now = clock_ticks();
+        if (now - last > main_loop_max_ticks)
+            main_loop_max_ticks = now - last;
+        last = now;
         int16_t len = frame_poll();
         if (len > 0)
             protocol_handle(frame_rx_payload, (uint8_t)len);

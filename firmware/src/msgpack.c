@@ -1,4 +1,4 @@
-/* msgpack subset: nil, bool, ints of every width, float32/64 (read), float32 (written),
+/* msgpack subset: nil, bool, ints of every width, float32/64 (read as rates), float32 (written),
  * str, array, map; bin and ext are skipped when reading and never written. */
 #include <string.h>
 #include <avr/pgmspace.h>
@@ -114,48 +114,73 @@ uint8_t mp_read_u32(mp_reader *r, uint32_t *v)
     return 1;
 }
 
-uint8_t mp_read_float(mp_reader *r, float *v)
+/* float32 or float64 as float32 bits (double is 32 bits on AVR: no float64 arithmetic) */
+static uint8_t read_f32_bits(mp_reader *r, uint32_t *bits)
+{
+    uint8_t t = *r->p;
+    if (t == 0xca) {
+        if (!need(r, 5))
+            return 0;
+        *bits = be(r->p + 1, 4);
+        r->p += 5;
+        return 1;
+    }
+    if (!need(r, 9))
+        return 0;
+    uint32_t hi = be(r->p + 1, 4), lo = be(r->p + 5, 4);
+    r->p += 9;
+    uint32_t sign = hi & 0x80000000UL;
+    int16_t e = (int16_t)((hi >> 20) & 0x7ff);
+    uint32_t mant = ((hi & 0xfffffUL) << 3) | (lo >> 29);
+    if (e == 0)
+        *bits = sign;                           /* zero and subnormals */
+    else if (e == 0x7ff)
+        *bits = sign | 0x7f800000UL | mant;     /* inf, nan */
+    else if ((e = (int16_t)(e - 1023 + 127)) >= 0xff)
+        *bits = sign | 0x7f800000UL;
+    else if (e <= 0)
+        *bits = sign;
+    else
+        *bits = sign | ((uint32_t)e << 23) | mant;
+    return 1;
+}
+
+uint8_t mp_read_milli(mp_reader *r, uint32_t *v)
 {
     if (!need(r, 1))
         return 0;
     uint8_t t = *r->p;
-    union { uint32_t u; float f; } x;
-    if (t == 0xca) {
-        if (!need(r, 5))
+    if (t != 0xca && t != 0xcb) {
+        uint32_t i;
+        if (!mp_read_u32(r, &i) || i > 4294967UL)
             return 0;
-        x.u = be(r->p + 1, 4);
-        r->p += 5;
-        *v = x.f;
+        *v = i * 1000;
         return 1;
     }
-    if (t == 0xcb) {  /* float64 -> float32 by hand (double is 32 bits on AVR) */
-        if (!need(r, 9))
-            return 0;
-        uint32_t hi = be(r->p + 1, 4), lo = be(r->p + 5, 4);
-        r->p += 9;
-        uint32_t sign = hi & 0x80000000UL;
-        int16_t e = (int16_t)((hi >> 20) & 0x7ff);
-        uint32_t mant = ((hi & 0xfffffUL) << 3) | (lo >> 29);
-        if (e == 0) {
-            x.u = sign;                          /* zero and subnormals */
-        } else if (e == 0x7ff) {
-            x.u = sign | 0x7f800000UL | mant;    /* inf, nan */
-        } else {
-            e = (int16_t)(e - 1023 + 127);
-            if (e >= 0xff)
-                x.u = sign | 0x7f800000UL;
-            else if (e <= 0)
-                x.u = sign;
-            else
-                x.u = sign | ((uint32_t)e << 23) | mant;
-        }
-        *v = x.f;
-        return 1;
-    }
-    int32_t i;
-    if (!mp_read_int(r, &i))
+    uint32_t bits;
+    if (!read_f32_bits(r, &bits))
         return 0;
-    *v = (float)i;
+    int16_t e = (int16_t)((bits >> 23) & 0xff);
+    if ((bits & 0x80000000UL) || e == 0xff)
+        return 0;                               /* negative, inf, nan */
+    if (e == 0) {
+        *v = 0;
+        return 1;
+    }
+    uint64_t x = (uint64_t)((bits & 0x7fffffUL) | 0x800000UL) * 1000;   /* value * 1000 * 2^(23 - e + 127) */
+    int16_t shift = (int16_t)(e - 127 - 23);
+    if (shift >= 0) {
+        if (shift > 8)
+            return 0;
+        x <<= shift;
+    } else if (shift > -60) {
+        x = (x + ((uint64_t)1 << (-shift - 1))) >> -shift;
+    } else {
+        x = 0;
+    }
+    if (x > 0xffffffffULL)
+        return 0;
+    *v = (uint32_t)x;
     return 1;
 }
 
@@ -299,12 +324,10 @@ void mp_write_u64(mp_writer *w, uint64_t v)
     put_be(w, (uint32_t)v, 4);
 }
 
-void mp_write_float(mp_writer *w, float v)
+void mp_write_float_bits(mp_writer *w, uint32_t bits)
 {
-    union { uint32_t u; float f; } x;
-    x.f = v;
     put(w, 0xca);
-    put_be(w, x.u, 4);
+    put_be(w, bits, 4);
 }
 
 void mp_write_str(mp_writer *w, const char *s, uint8_t n)

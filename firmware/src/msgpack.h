@@ -12,7 +12,7 @@ uint8_t mp_read_nil(mp_reader *r);
 uint8_t mp_read_bool(mp_reader *r, uint8_t *v);
 uint8_t mp_read_int(mp_reader *r, int32_t *v);            /* any int width that fits int32 */
 uint8_t mp_read_u32(mp_reader *r, uint32_t *v);           /* 0..2^32-1 */
-uint8_t mp_read_float(mp_reader *r, float *v);            /* int, float32 or float64 */
+uint8_t mp_read_milli(mp_reader *r, uint32_t *v);         /* a number >= 0 (int or float) times 1000, rounded */
 uint8_t mp_read_str(mp_reader *r, const char **s, uint8_t *n);
 uint8_t mp_read_array(mp_reader *r, uint8_t *n);
 uint8_t mp_read_map(mp_reader *r, uint8_t *n);
@@ -27,7 +27,7 @@ void mp_write_nil(mp_writer *w);
 void mp_write_bool(mp_writer *w, uint8_t v);
 void mp_write_int(mp_writer *w, int32_t v);
 void mp_write_u64(mp_writer *w, uint64_t v);
-void mp_write_float(mp_writer *w, float v);                /* float32 */
+void mp_write_float_bits(mp_writer *w, uint32_t bits);     /* a float32 given by its bits */
 void mp_write_str(mp_writer *w, const char *s, uint8_t n);
 void mp_write_str_P(mp_writer *w, const char *pgm);       /* a flash string */
 void mp_write_array(mp_writer *w, uint8_t n);

@@ -31,11 +31,11 @@ void pin_output(uint8_t pin, uint8_t high)
     volatile uint8_t *r = pin_in_reg(pin);
     uint8_t m = pin_mask(pin);
     ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+        r[1] |= m;
         if (high)
             r[2] |= m;
         else
             r[2] &= (uint8_t)~m;
-        r[1] |= m;
     }
 }
 

@@ -205,7 +205,7 @@ static uint8_t call(mp_reader *r, uint32_t id)
 static uint8_t subscribe(mp_reader *r, uint32_t id)
 {
     uint8_t res, method, nargs, err, ch;
-    float rate;
+    uint32_t rate_milli;
     if ((err = target(r, &res, &method)))
         return err;
     if (!method_is_read(method))
@@ -217,14 +217,14 @@ static uint8_t subscribe(mp_reader *r, uint32_t id)
         if (!mp_skip(r))
             return fail(ERR_INVALID_ARGUMENT, PSTR("SUBSCRIBE: malformed arguments"));
     uint8_t args_len = (uint8_t)(r->p - args);
-    if (!mp_read_float(r, &rate))
-        return fail(ERR_INVALID_ARGUMENT, PSTR("SUBSCRIBE: rate_hz must be a number"));
+    if (!mp_read_milli(r, &rate_milli))
+        rate_milli = 0;   /* not a number, or negative: refused below with the range */
     /* a trial read checks the arguments now rather than in every sample */
     mp_reader trial = {args, args + args_len};
     if ((err = resource_call(res, method, &trial, nargs, frame_begin(), 0)))
         return err;
     text_clear();
-    if ((err = channels_subscribe(res, method, args, args_len, nargs, rate, &ch)))
+    if ((err = channels_subscribe(res, method, args, args_len, nargs, rate_milli, &ch)))
         return err;
     reply_int(id, ch);
     return 0;

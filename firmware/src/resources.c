@@ -16,6 +16,8 @@
 #include "text.h"
 #include "uart.h"
 
+extern uint32_t main_loop_max_ticks;
+
 static const char k_board[] PROGMEM = "board";
 static const char k_servo[] PROGMEM = "servo";
 static const char k_encoder[] PROGMEM = "encoder";
@@ -169,7 +171,9 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
     uint8_t pin, err;
     switch (method) {
     case M_GET_STATUS:
-        mp_write_map(w, 7);
+        mp_write_map(w, 8);
+        key(w, PSTR("loop_max_us")); mp_write_u64(w, main_loop_max_ticks / TICKS_PER_US);
+        main_loop_max_ticks = 0;
         key(w, PSTR("uptime_ms")); mp_write_u64(w, clock_us() / 1000);
         key(w, PSTR("rx_frames")); mp_write_u64(w, frame_rx_good);
         key(w, PSTR("rx_dropped")); mp_write_u64(w, frame_rx_dropped);
@@ -218,9 +222,9 @@ static uint8_t board_call(uint8_t method, mp_reader *a, uint8_t nargs, mp_writer
             return err;
         mp_write_array(w, 4);
         mp_write_int(w, adc_read(pin));
-        mp_write_float(w, 0.0f);
-        mp_write_float(w, 5.0f);
-        mp_write_float(w, 5.0f / 1024);
+        mp_write_float_bits(w, 0x00000000UL);   /* 0.0 */
+        mp_write_float_bits(w, 0x40a00000UL);   /* 5.0 */
+        mp_write_float_bits(w, 0x3ba00000UL);   /* 5/1024 = 0.0048828125 */
         return 0;
     case M_BOARD_MEASURE_PULSE: {
         int32_t timeout = 100;
@@ -334,7 +338,7 @@ static uint8_t encoder_call(uint8_t res, uint8_t method, mp_reader *a, uint8_t n
     case M_ENCODER_GET_POSITION: {
         int32_t type = 0;
         if (nargs > 1 || (nargs == 1 && !mp_read_nil(a) && (!mp_read_int(a, &type) || type < 0 || type > 1)))
-            return usage(res, PSTR("get_position"), PSTR("position_type is nil, 0 or 1 (ticks); this encoder counts ticks only"));
+            return usage(res, PSTR("get_position"), PSTR("position_type is nil, 0 or 1: it counts ticks only"));
         if (!e->attached) {
             resource_name(res);
             T(" is not attached; call attach(pin_a, pin_b) first");

@@ -19,29 +19,36 @@ static volatile uint8_t *isr_port[N_SERVOS];
 static volatile uint8_t isr_mask[N_SERVOS];
 static volatile uint16_t isr_ticks[N_SERVOS];
 
+/* The next edge is planned one compare ahead, so every compare starts with the same
+ * instructions (read port, mask, write): rising and falling edges see the same ISR entry
+ * latency and the pulse width comes out exact. */
+static volatile uint8_t *edge_port = &GPIOR0;
+static uint8_t edge_set, edge_keep = 0xff, planned_rise;
+static uint16_t slot_start, cur_ticks;
+static uint8_t slot;
+
 ISR(TIMER1_COMPA_vect)
 {
-    static uint8_t slot, high, cur_mask;
-    static volatile uint8_t *cur_port;
-    static uint16_t slot_start;
-    if (high) {
-        *cur_port &= (uint8_t)~cur_mask;
-        high = 0;
-    } else {
-        uint8_t m = isr_mask[slot];
-        if (m) {
-            volatile uint8_t *port = isr_port[slot];
-            *port |= m;
-            cur_port = port;
-            cur_mask = m;
-            high = 1;
-            OCR1A = slot_start + isr_ticks[slot];
-            return;
-        }
+    volatile uint8_t *p = edge_port;
+    *p = (uint8_t)((*p & edge_keep) | edge_set);
+    if (planned_rise) {
+        planned_rise = 0;
+        edge_keep = (uint8_t)~edge_set;
+        edge_set = 0;
+        OCR1A = slot_start + cur_ticks;
+        return;
     }
     slot_start += SLOT_TICKS;
     OCR1A = slot_start;
     slot = (uint8_t)((slot + 1) & (N_SERVOS - 1));
+    uint8_t m = isr_mask[slot];
+    edge_keep = 0xff;
+    edge_set = m;
+    if (m) {
+        edge_port = isr_port[slot];
+        cur_ticks = isr_ticks[slot];
+        planned_rise = 1;
+    }
 }
 
 void servo_init(void)
@@ -53,7 +60,8 @@ void servo_init(void)
         servos[i].pulse_us = 1500;
     }
     ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
-        OCR1A = (uint16_t)(TCNT1 + 100);
+        slot_start = (uint16_t)(TCNT1 + 100);
+        OCR1A = slot_start;
         TIFR1 = _BV(OCF1A);
         TIMSK1 |= _BV(OCIE1A);
     }

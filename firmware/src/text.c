@@ -1,6 +1,6 @@
 #include "text.h"
 
-#define TEXT_MAX 88
+#define TEXT_MAX 100
 
 char text_buf[TEXT_MAX];
 uint8_t text_len;

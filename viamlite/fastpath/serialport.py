@@ -37,8 +37,11 @@ class SerialSocket:
 
     def recv(self, size: int) -> bytes:
         port = self.port
-        waiting = port.in_waiting
-        data = port.read(min(size, waiting) if waiting else 1)
+        try:
+            waiting = port.in_waiting
+            data = port.read(min(size, waiting) if waiting else 1)
+        except (TypeError, AttributeError, ValueError):
+            return b""  # closed by another thread while this one waited: the end of the stream
         if not data:
             if not port.is_open:
                 return b""
