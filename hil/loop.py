@@ -13,6 +13,7 @@ setpoint's sequence number, setpoints applied) at the same rate. From that:
 """
 from __future__ import annotations
 
+import math
 import statistics
 import threading
 import time
@@ -24,8 +25,8 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(q / 100.0 * len(ordered) + 0.5)) - 1))
-    return ordered[rank]
+    rank = math.ceil(q / 100.0 * len(ordered))
+    return ordered[max(0, min(len(ordered), rank) - 1)]
 
 
 def run_loop(fw: Any, servo: str, *, rate_hz: float = 1000.0, seconds: float = 5.0,

@@ -149,7 +149,8 @@ class Simulator:
                     self.ready = event
                 elif kind == "pace":
                     self._paces.append(event)
-                    self._replies.put(event)
+                    if "cmd" in event:  # the answer to a `pace` command, not a periodic report
+                        self._replies.put(event)
                 elif kind in ("ok", "error"):
                     self._replies.put(event)
                 elif kind == "quad_done":

@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 				avr_reset(avr);
 				set_reset_flag(avr, avr->reset_flags.extrf);
 			} else if (act == CONTROL_PACE) {
-				pace_report(avr->cycle);
+				pace_report(avr->cycle, 1);
 			} else if (act == CONTROL_QUIT) {
 				quit = 1;
 			}
@@ -268,11 +268,11 @@ int main(int argc, char **argv)
 			next_flush = now + TRACE_FLUSH_S;
 		}
 		if (report_every > 0 && now >= next_report) {
-			pace_report(avr->cycle);
+			pace_report(avr->cycle, 0);
 			next_report = now + report_every;
 		}
 	}
-	pace_report(avr->cycle);
+	pace_report(avr->cycle, 0);
 	trace_close();
 	bridge_close();
 	return exit_code;

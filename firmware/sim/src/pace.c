@@ -74,13 +74,14 @@ static double lag_p99_us(void)
 	return lag_max_us;
 }
 
-void pace_report(uint64_t cycle)
+void pace_report(uint64_t cycle, int answer)
 {
 	double s = sim_s(cycle), w = pace_wall_now() - wall0;
 	double behind = speed > 0 ? -pace_ahead_s(cycle) * 1e3 : 0;
 	if (behind < 0)
 		behind = 0;
 	out_line("{\"event\": \"pace\", \"t_us\": %.4f, \"sim_s\": %.6f, \"wall_s\": %.6f, \"ratio\": %.4f, "
-		"\"lag_max_us\": %.1f, \"lag_p99_us\": %.1f, \"behind_ms\": %.3f}",
-		(double)cycle * 1e6 / freq, s, w, w > 0 ? s / w : 0.0, lag_max_us, lag_p99_us(), behind);
+		"\"lag_max_us\": %.1f, \"lag_p99_us\": %.1f, \"behind_ms\": %.3f%s}",
+		(double)cycle * 1e6 / freq, s, w, w > 0 ? s / w : 0.0, lag_max_us, lag_p99_us(), behind,
+		answer ? ", \"cmd\": \"pace\"" : "");
 }

@@ -11,7 +11,7 @@ double pace_ahead_s(uint64_t cycle);
 /* Record the lag after a run slice. */
 void pace_sample(uint64_t cycle);
 /* Print {"event": "pace", ...} for the whole run so far. */
-void pace_report(uint64_t cycle);
+void pace_report(uint64_t cycle, int answer);
 /* Monotonic wall clock in seconds. */
 double pace_wall_now(void);
 
