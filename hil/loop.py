@@ -30,7 +30,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_loop(fw: Any, servo: str, *, rate_hz: float = 1000.0, seconds: float = 5.0,
-             deadman_ms: int = 100) -> dict[str, Any]:
+             deadman_ms: int = 250) -> dict[str, Any]:
     """Run the loop on ``servo`` (attached already) and return its figures."""
     handle = fw.resolve(servo, "servo")
     period = 1.0 / rate_hz
