@@ -83,6 +83,7 @@ def run_loop(fw: Any, servo: str, *, rate_hz: float = 1000.0, seconds: float = 5
         "samples_received": len(got),
         "samples_expected": (seqs[-1] - seqs[0] + 1) if seqs else 0,
         "missed_samples": missed_samples,
+        "deadman_ms": deadman_ms,
         "deadman_events": len(events),
         "latency_ms": {
             "p50": round(percentile(latencies, 50), 3),
