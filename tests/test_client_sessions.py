@@ -26,7 +26,7 @@ time.sleep(120)
 
 def test_a_killed_client_script_has_its_motor_stopped_within_the_window(serve: Any) -> None:
     proc = serve({"components": [{"name": "motor1", "api": "rdk:component:motor", "model": "fake"}],
-                  "network": {"sessions": {"heartbeat_window": "300ms"}}})
+                  "network": {"sessions": {"heartbeat_window": "800ms"}}})
     script = subprocess.Popen([sys.executable, "-c", SCRIPT, proc.address], stdout=subprocess.PIPE, text=True)
     channel = grpc.insecure_channel(proc.address)
     try:
@@ -36,14 +36,14 @@ def test_a_killed_client_script_has_its_motor_stopped_within_the_window(serve: A
         sessions = channel.unary_unary("/viam.robot.v1.RobotService/GetSessions",
                                        request_serializer=robot_pb2.GetSessionsRequest.SerializeToString,
                                        response_deserializer=robot_pb2.GetSessionsResponse.FromString)
-        time.sleep(0.9)  # three windows: the client's heartbeats keep the session and the motor going
+        time.sleep(2.4)  # three windows (wide enough for a busy host's late heartbeats): the client's heartbeats keep the session and the motor going
         assert [s.id for s in sessions(robot_pb2.GetSessionsRequest(), timeout=5).sessions] == [sid]
         assert is_moving(channel)
         script.kill()
         killed = time.monotonic()
         assert wait_for(lambda: not is_moving(channel), 5, step=0.002)
         print(f"\nviamlite client killed: motor stopped {(time.monotonic() - killed) * 1000:.0f} ms later "
-              f"(heartbeat window 300 ms)")
+              f"(heartbeat window 800 ms)")
         assert sessions(robot_pb2.GetSessionsRequest(), timeout=5).sessions == []
     finally:
         if script.poll() is None:
