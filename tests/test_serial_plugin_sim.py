@@ -120,6 +120,8 @@ def test_viam_sdk_moves_the_servo_and_the_trace_shows_the_pulses(sim: Any, serve
 
         assert sdk(proc.address, move) == angle
         widths[angle] = settled_pulse(sim, expected_us(angle))
+    print("\nviam-sdk -> viamlite serve -> serial servo -> firmware in the simulator: "
+          + ", ".join(f"{a} deg: {w:.2f} us (expected {expected_us(a):.0f})" for a, w in widths.items()))
     for angle, width in widths.items():
         assert abs(width - expected_us(angle)) <= 10, widths
 
