@@ -177,6 +177,14 @@ static void advance(channel_t *c)
     }
 }
 
+uint8_t channels_open(void)
+{
+    uint8_t n = 0;
+    for (uint8_t i = 0; i < N_CHANNELS; i++)
+        n += channels[i].kind != CH_FREE;
+    return n;
+}
+
 void channels_poll(void)
 {
     for (uint8_t i = 0; i < N_CHANNELS; i++) {

@@ -15,6 +15,7 @@ uint8_t channels_close(uint8_t ch, uint8_t stream);      /* UNSUBSCRIBE (0) or C
 void channels_setpoint(uint8_t ch, uint32_t seq, mp_reader *args, uint8_t nargs);
 void channels_close_all(void);
 void channels_poll(void);                                /* samples due, deadmen */
+uint8_t channels_open(void);                             /* channels in use */
 extern uint32_t channels_samples_skipped;                /* late, or shed while requests queue */
 
 #endif

@@ -5,6 +5,7 @@
 #include "channels.h"
 #include "clock.h"
 #include "frame.h"
+#include "idle.h"
 #include "protocol.h"
 #include "resources.h"
 #include "servo.h"
@@ -15,7 +16,7 @@
 AVR_MCU(F_CPU, "atmega328p");
 AVR_MCU_VOLTAGES(5000, 5000, 5000);
 
-uint32_t main_loop_max_ticks;   /* longest pass of the main loop since get_status read it */
+uint32_t main_loop_max_ticks;   /* longest pass of the main loop (its work, not its sleep) since get_status read it */
 
 int main(void)
 {
@@ -24,18 +25,20 @@ int main(void)
     servo_init();
     adc_init();
     session_init();
+    idle_init();
     sei();
-    uint32_t last = clock_ticks();
     for (;;) {
-        uint32_t now = clock_ticks();
-        if (now - last > main_loop_max_ticks)
-            main_loop_max_ticks = now - last;
-        last = now;
+        uint32_t start = clock_ticks();
         int16_t len = frame_poll();
         if (len > 0)
             protocol_handle(frame_rx_payload, (uint8_t)len);
         resources_poll();
         channels_poll();
         session_poll();
+        uint32_t spent = clock_ticks() - start;
+        if (spent > main_loop_max_ticks)
+            main_loop_max_ticks = spent;
+        if (len <= 0 && !channels_open())
+            idle_wait();
     }
 }
