@@ -351,16 +351,26 @@ def wait_session_event(client, timeout: float = 3.0):
     return client.events[0]
 
 
+def watched(sim, servo_angle: int, timeout: float, action: str):
+    """A session whose servo0 pulses at ``servo_angle`` before the watchdog is armed by a
+    second HELLO (servos keep their state across HELLO), so a busy host cannot fire it early."""
+    from viamlite.fastpath.serialport import hello_with_options
+
+    fw = connect(sim)
+    servo = fw.resolve("servo0")
+    fw.call(servo, "attach", SERVO_PIN)
+    fw.call(servo, "move", servo_angle)
+    fired = fw.call("board", "get_status")["watchdog_fired"]
+    hello_with_options(fw, session_timeout=timeout, on_timeout=action)
+    return fw, fw.resolve("servo0"), fired
+
+
 def test_watchdog_release(sim):
-    fw = connect(sim, session_timeout=0.1, on_timeout="release")
+    fw, servo, fired = watched(sim, 90, 0.3, "release")
     try:
-        servo = fw.resolve("servo0")
-        fired = fw.call("board", "get_status")["watchdog_fired"]
-        fw.call(servo, "attach", SERVO_PIN)
-        fw.call(servo, "move", 90)
         event = wait_session_event(fw)
         assert event.channel == 0 and event.code == S.Err.DEADLINE_EXCEEDED
-        assert event.message == "watchdog: host silent for 100 ms; released servo0"
+        assert event.message == "watchdog: host silent for 300 ms; released servo0"
         after = sim.now_us()
         time.sleep(0.1)
         assert sim.pulses(SERVO_PIN, since_t_us=after + 1) == []
@@ -374,13 +384,10 @@ def test_watchdog_release(sim):
 
 
 def test_watchdog_stop_holds(sim):
-    fw = connect(sim, session_timeout=0.05, on_timeout="stop")
+    fw, servo, _ = watched(sim, 45, 0.3, "stop")
     try:
-        servo = fw.resolve("servo0")
-        fw.call(servo, "attach", SERVO_PIN)
-        fw.call(servo, "move", 45)
         event = wait_session_event(fw)
-        assert event.message == "watchdog: host silent for 50 ms; held servo0"
+        assert event.message == "watchdog: host silent for 300 ms; held servo0"
         assert all(abs(w - 1000) <= 10 for w in widths(sim, SERVO_PIN, 2))
     finally:
         fw.close()

@@ -174,10 +174,10 @@ def test_missing_port_makes_the_resource_unhealthy_with_the_fix(tmp_path) -> Non
 
 
 def test_keeper_feeds_the_watchdog(peer: FirmwarePeer) -> None:
-    with SerialServo("s", {"port": peer.url, "pin": 9, "watchdog_ms": 250}) as servo:
+    with SerialServo("s", {"port": peer.url, "pin": 9, "watchdog_ms": 500}) as servo:
         servo.move(30)
-        time.sleep(1.0)  # four watchdog periods with no call from the resource
-        assert peer.servos[0]["attached"] and peer.hellos[-1]["session_timeout_ms"] == 250
+        time.sleep(2.0)  # four watchdog periods with no call from the resource
+        assert peer.servos[0]["attached"] and peer.hellos[-1]["session_timeout_ms"] == 500
         assert servo.get_status()["events"] == []
 
 

@@ -173,14 +173,13 @@ def test_board_reset_is_recovered_at_the_last_angle(sim: Any, serve: Any) -> Non
     try:
         Servo.from_robot(client, "pan").move(120)
         assert abs(settled_pulse(sim, expected_us(120, 600, 2400)) - expected_us(120, 600, 2400)) <= 10
-        before = len(sim.pulses(SERVO_PIN))
+        reset_at = sim.now_us()
         sim.reset()
-        # no call from here: the link's keeper notices the reset, says HELLO and re-attaches
-        time.sleep(1.5)
-        # without the restore the servo would stay silent after the reset; with it the pulses
-        # carry on (the restore may even beat the next 20 ms frame) at the same width
-        widths = [width for _, width in sim.pulses(SERVO_PIN)[before:]]
-        assert len(widths) >= 40, f"only {len(widths)} pulses in the 1.5 s after the reset"
+        # no call from here: the link's keeper notices the reset, says HELLO and re-attaches.
+        # Without the restore the servo would stay silent after the reset; with it the pulses
+        # carry on (the restore may even beat the next 20 ms frame) at the same width.
+        pulses = sim.wait_pulses(SERVO_PIN, 40, timeout=15.0, since_t_us=reset_at)
+        widths = [width for _, width in pulses[:40]]
         off = [w for w in widths if abs(w - expected_us(120, 600, 2400)) > 10]
         assert len(off) <= 1 and all(w < expected_us(120, 600, 2400) for w in off), widths  # one cut short
         assert Servo.from_robot(client, "pan").get_position() == 120
