@@ -78,7 +78,7 @@ def run_loop(fw: Any, servo: str, *, rate_hz: float = 1000.0, seconds: float = 5
         "rate_hz": rate_hz,
         "seconds": seconds,
         "setpoints_sent": count,
-        "setpoints_applied": state[3],
+        "setpoints_applied": state[3],   # the firmware counts them per stream
         "missed_setpoints": count - state[3],
         "samples_received": len(got),
         "samples_expected": (seqs[-1] - seqs[0] + 1) if seqs else 0,

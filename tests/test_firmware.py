@@ -422,17 +422,41 @@ def test_malformed_frames(fw):
     assert crc16(b"123456789") == 0x31C3
 
 
+def test_deeply_nested_values_are_skipped_without_recursion(fw):
+    board = fw.resolve("board")
+    before = fw.call(board, "get_status")
+    hello = b"\x94\x01\xcd\x03\x84\x01\x81\xa1x"          # [HELLO, 900, 1, {"x": ...}]
+    raw(fw, hello + b"\x91" * 110 + b"\xc0")                  # an unknown option nested 111 deep
+    assert reply_to(fw, 900)[0] == S.RESULT
+    truncated = b"\x94\x01\xcd\x03\x85\x01\x81\xa1x" + b"\xdc\x00\xff" * 30  # arrays claiming 255 values
+    raw(fw, truncated)
+    assert reply_to(fw, 901)[:3] == [S.ERROR, 901, S.Err.INVALID_ARGUMENT]
+    after = fw.call(board, "get_status")
+    assert after["reset"] == before["reset"] and after["uptime_ms"] >= before["uptime_ms"]  # no restart
+    assert after["rx_overruns"] == before["rx_overruns"]
+
+
+def test_a_sample_longer_than_the_transmit_ring_is_delivered(fw):
+    board = fw.resolve("board")
+    with fw.subscribe(board, "get_status", rate_hz=20) as sub:
+        samples = [sub.next(timeout=2.0) for _ in range(3)]
+    assert [s.seq for s in samples] == list(range(samples[0].seq, samples[0].seq + 3))
+    assert all({"uptime_ms", "rx_frames", "reset"} <= set(s.value) for s in samples)
+
+
 def test_reset_detected_before_hello(sim):
     fw = connect(sim)
     try:
         fw.call("board", "get_status")
+        reset_at = sim.now_us()
         sim.reset()
         time.sleep(0.2)
         with pytest.raises(E.FailedPrecondition, match="send HELLO first"):
             fw.call("board", "get_status")
         info = fw.hello()
         assert info["reset"] == "external"   # the simulator resets as the reset button does
-        assert fw.call("board", "get_status")["uptime_ms"] < 2000
+        uptime_ms = fw.call("board", "get_status")["uptime_ms"]
+        assert uptime_ms <= (sim.now_us() - reset_at) / 1000 + 1  # its clock started at the reset
         assert fw.call("servo0", "get_status")["attached"] is False
     finally:
         fw.close()

@@ -92,6 +92,9 @@ uint8_t channels_open_stream(uint8_t res, uint8_t method, int32_t timeout_ms, ui
         return ERR_RESOURCE_EXHAUSTED;
     channel_t *c = &channels[i];
     memset(c, 0, sizeof(*c));
+    servo_t *s = &servos[res - RES_SERVO0];
+    s->setpoint_seq = 0;        /* get_state reports on the latest stream */
+    s->setpoints_applied = 0;
     c->res = res;
     c->method = method;
     c->rate_milli = (uint32_t)timeout_ms * TICKS_PER_MS;
@@ -160,7 +163,7 @@ static void sample(channel_t *c, uint8_t ch)
     mp_write_u64(w, clock_ns());
     uint8_t err = resource_call(c->res, c->method, &r, c->nargs, w, 0);
     if (err) {
-        send_event(ch, c->seq, err);
+        send_sample_event(ch, c->seq, err);   /* at the sample rate: never hold the loop up */
         return;
     }
     frame_send(1);

@@ -107,7 +107,9 @@ uint8_t frame_send(uint8_t droppable)
     tx[last] = (uint8_t)(end - last);
     tx[end] = 0;
     uint8_t total = (uint8_t)(end + 1);
-    if (droppable && uart_tx_free() < total) {
+    /* a frame longer than the ring waits for it to be empty, then goes out in pieces */
+    uint8_t fits = total < TX_RING ? total : (uint8_t)(TX_RING - 1);
+    if (droppable && uart_tx_free() < fits) {
         frame_tx_dropped++;
         return 0;
     }

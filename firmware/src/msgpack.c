@@ -237,54 +237,57 @@ static uint8_t read_container(mp_reader *r, uint8_t *n, uint8_t fix, uint8_t fix
 uint8_t mp_read_array(mp_reader *r, uint8_t *n) { return read_container(r, n, 0x90, 0xf0, 0xdc); }
 uint8_t mp_read_map(mp_reader *r, uint8_t *n) { return read_container(r, n, 0x80, 0xf0, 0xde); }
 
+/* One value's bytes, without recursion: a hostile frame of nested containers must not
+ * grow the stack. `pending` counts the values still to skip; each needs at least one
+ * byte, so more pending values than bytes left is a malformed frame. */
 uint8_t mp_skip(mp_reader *r)
 {
-    if (!need(r, 1))
-        return 0;
-    uint8_t t = *r->p;
-    uint8_t n;
-    if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
-        r->p++;
-        return 1;
-    }
-    if (mp_read_array(r, &n)) {
-        while (n--)
-            if (!mp_skip(r))
+    uint16_t pending = 1;
+    while (pending) {
+        pending--;
+        if (!need(r, 1))
+            return 0;
+        uint8_t t = *r->p;
+        uint8_t n;
+        uint16_t size;
+        if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+            r->p++;
+            continue;
+        }
+        if (mp_read_array(r, &n)) {
+            pending += n;
+        } else if (mp_read_map(r, &n)) {
+            pending += 2 * (uint16_t)n;
+        } else {
+            switch (t) {
+            case 0xcc: case 0xd0: size = 2; break;
+            case 0xcd: case 0xd1: size = 3; break;
+            case 0xca: case 0xce: case 0xd2: size = 5; break;
+            case 0xcb: case 0xcf: case 0xd3: size = 9; break;
+            case 0xd4: size = 3; break;      /* fixext 1..16 */
+            case 0xd5: size = 4; break;
+            case 0xd6: size = 6; break;
+            case 0xd7: size = 10; break;
+            case 0xd8: size = 18; break;
+            case 0xc4: case 0xd9:            /* bin8, str8 */
+                if (!need(r, 2)) return 0;
+                size = 2 + r->p[1];
+                break;
+            case 0xc5: case 0xda:            /* bin16, str16 */
+                if (!need(r, 3)) return 0;
+                size = 3 + (uint16_t)be(r->p + 1, 2);
+                break;
+            default:
+                if ((t & 0xe0) == 0xa0) { size = 1 + (t & 0x1f); break; }
+                return 0;                    /* 32-bit lengths never fit a frame; 0xc1 is never used */
+            }
+            if (!need(r, size))
                 return 0;
-        return 1;
+            r->p += size;
+        }
+        if (pending > (uint16_t)(r->end - r->p))
+            return 0;
     }
-    if (mp_read_map(r, &n)) {
-        while (n--)
-            if (!mp_skip(r) || !mp_skip(r))
-                return 0;
-        return 1;
-    }
-    uint16_t size;
-    switch (t) {
-    case 0xcc: case 0xd0: size = 2; break;
-    case 0xcd: case 0xd1: size = 3; break;
-    case 0xca: case 0xce: case 0xd2: size = 5; break;
-    case 0xcb: case 0xcf: case 0xd3: size = 9; break;
-    case 0xd4: size = 3; break;      /* fixext 1..16 */
-    case 0xd5: size = 4; break;
-    case 0xd6: size = 6; break;
-    case 0xd7: size = 10; break;
-    case 0xd8: size = 18; break;
-    case 0xc4: case 0xd9:            /* bin8, str8 */
-        if (!need(r, 2)) return 0;
-        size = 2 + r->p[1];
-        break;
-    case 0xc5: case 0xda:            /* bin16, str16 */
-        if (!need(r, 3)) return 0;
-        size = 3 + (uint16_t)be(r->p + 1, 2);
-        break;
-    default:
-        if ((t & 0xe0) == 0xa0) { size = 1 + (t & 0x1f); break; }
-        return 0;                    /* 32-bit lengths never fit a frame; 0xc1 is never used */
-    }
-    if (!need(r, size))
-        return 0;
-    r->p += size;
     return 1;
 }
 

@@ -23,7 +23,8 @@ mp_writer *reply_begin(uint32_t id)
     return w;
 }
 
-static void send_text_message(uint8_t type, uint32_t a, uint32_t b, uint8_t with_b, uint8_t code)
+static void send_text_message(uint8_t type, uint32_t a, uint32_t b, uint8_t with_b, uint8_t code,
+                              uint8_t droppable)
 {
     mp_writer *w = frame_begin();
     mp_write_array(w, (uint8_t)(with_b ? 5 : 4));
@@ -33,11 +34,12 @@ static void send_text_message(uint8_t type, uint32_t a, uint32_t b, uint8_t with
         mp_write_u32(w, b);
     mp_write_int(w, code);
     mp_write_str(w, text_buf, text_len);
-    frame_send(0);
+    frame_send(droppable);
 }
 
-void send_error(uint32_t id, uint8_t code) { send_text_message(MSG_ERROR, id, 0, 0, code); }
-void send_event(uint8_t ch, uint32_t seq, uint8_t code) { send_text_message(MSG_EVENT, ch, seq, 1, code); }
+void send_error(uint32_t id, uint8_t code) { send_text_message(MSG_ERROR, id, 0, 0, code, 0); }
+void send_event(uint8_t ch, uint32_t seq, uint8_t code) { send_text_message(MSG_EVENT, ch, seq, 1, code, 0); }
+void send_sample_event(uint8_t ch, uint32_t seq, uint8_t code) { send_text_message(MSG_EVENT, ch, seq, 1, code, 1); }
 
 static void reply_nil(uint32_t id)
 {

@@ -8,7 +8,8 @@ volatile uint8_t pulse_state;
 uint8_t pulse_pin;
 static volatile uint8_t *in_reg;
 static uint8_t in_mask;
-static uint32_t rise, width;
+static uint32_t rise;
+static volatile uint32_t width;   /* written by the ISR, read once pulse_state is DONE */
 
 void pulse_isr(uint32_t now)
 {

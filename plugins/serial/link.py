@@ -275,8 +275,24 @@ class Link:
                         return
                     if self.state == "up":  # a caller recovered it meanwhile
                         continue
+                try:
+                    # Outside the lock: an unplugged board fails here at once, and callers
+                    # and status() are never held up by the port's driver.
+                    client = self._open_client(self.settings)
+                except Exception as exc:
+                    with self._cond:
+                        self.reason = _short(exc)
+                    backoff = min(backoff * 2, BACKOFF_MAX_S)
+                    log.debug("serial link %s: reopening failed: %s", self.port, exc)
+                    continue
+                with self._cond:
+                    if self.state in ("closed", "up"):
+                        _close_quietly(client)
+                        if self.state == "closed":
+                            return
+                        continue
                     try:
-                        self._connect()
+                        self._connect(client=client)
                         backoff = BACKOFF_FIRST_S
                     except Exception as exc:
                         self.reason = _short(exc)
@@ -294,15 +310,17 @@ class Link:
                 del self.events[:-20]
 
     # -- recovery ---------------------------------------------------------------------
-    def _connect(self, first: bool = False) -> None:
-        """Open the port, say HELLO and replay restores; called with the lock held."""
+    def _connect(self, first: bool = False, client: Any = None) -> None:
+        """Open the port (unless ``client`` is already open on it), say HELLO and replay
+        restores; called with the lock held."""
         self.state = "recovering"
-        try:
-            client = self._open_client(self.settings)
-        except BaseException as exc:
-            self.state = "down"
-            self.reason = _short(exc)
-            raise
+        if client is None:
+            try:
+                client = self._open_client(self.settings)
+            except BaseException as exc:
+                self.state = "down"
+                self.reason = _short(exc)
+                raise
         self._client = client
         self._hello_and_restore(client, reset=None if not first else False)
         if not first:
@@ -389,6 +407,13 @@ def _open_client(settings: PortSettings) -> Any:
 
 def _short(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+def _close_quietly(client: Any) -> None:
+    try:
+        client.close()
+    except Exception as exc:
+        log.debug("closing an unused serial client: %s", exc)
 
 
 _LINKS: dict[str, Link] = {}
