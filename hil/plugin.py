@@ -114,8 +114,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = yield
     scenarios = item.config.stash[_RECORD]["scenarios"]
     entry = scenarios.setdefault(item.nodeid, {})
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        entry["outcome"] = report.outcome
+    if report.when == "call" or (report.when != "call" and report.outcome == "failed") \
+            or (report.when == "setup" and report.outcome == "skipped"):
+        entry["outcome"] = report.outcome if report.when == "call" or report.outcome == "skipped" else "error"
         entry["duration_s"] = round(report.duration, 3)
         if report.outcome != "passed":
             entry["reason"] = str(report.longrepr).splitlines()[-1] if report.longrepr else ""
@@ -128,7 +129,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     record["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     outcomes = [s.get("outcome") for s in record["scenarios"].values()]
-    record["summary"] = {kind: outcomes.count(kind) for kind in ("passed", "failed", "skipped")}
+    record["summary"] = {kind: outcomes.count(kind) for kind in ("passed", "failed", "error", "skipped")}
     path = Path(record["out"]) / "record.json"
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")
 

@@ -137,6 +137,10 @@ class Rig:
     def turn_encoder(self, fw: Any, steps: int) -> None:
         raise NotImplementedError
 
+    def reset_board(self) -> None:
+        """Reset the MCU as its reset button does."""
+        raise RigError(f"rig {self.file.name} cannot reset its board; press the reset button")
+
     def close(self) -> dict[str, Any]:
         """Release the rig; returns what it has to report (the simulator's pace)."""
         self.close_session()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
 import subprocess
@@ -84,7 +83,9 @@ class Simulator:
                 self._cond.wait(0.05)
         if self.ready is None:
             self._kill()
-            raise SimulatorError(f"viamlite-sim did not become ready: {self._stderr_tail() or 'no output'}")
+            reason = self._stderr_tail() or "no output"
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise SimulatorError(f"viamlite-sim did not become ready: {reason}")
         self.pty = self.ready["pty"]
         self.link = self.ready.get("link")
         return self
@@ -273,11 +274,3 @@ class Simulator:
             if self._proc is not None and self._proc.poll() is not None:
                 raise SimulatorError(f"simulator stopped: {self._stderr_tail() or 'exited'}")
             time.sleep(0.02)
-
-
-def temp_link_path() -> str:
-    """A fresh path for --pty-link (the file must not exist)."""
-    fd, path = tempfile.mkstemp(prefix="viamlite-uart-")
-    os.close(fd)
-    os.unlink(path)
-    return path

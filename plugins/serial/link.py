@@ -19,6 +19,7 @@ resources cannot drive the same pin.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -108,8 +109,9 @@ class Link:
                         del self.shared_pins[pin]
                 self._restores = [r for r in self._restores if r[0] != owner]
                 last = not self.owners
-            if last and _LINKS.get(self.port) is self:
-                del _LINKS[self.port]
+            key = port_key(self.port)
+            if last and _LINKS.get(key) is self:
+                del _LINKS[key]
         if last:
             self.close()
 
@@ -416,6 +418,11 @@ def _close_quietly(client: Any) -> None:
         log.debug("closing an unused serial client: %s", exc)
 
 
+def port_key(port: str) -> str:
+    """One key per device: ``/dev/serial/by-id/...`` and the ``/dev/ttyACM0`` it names share a link."""
+    return os.path.realpath(port) if port.startswith("/") else port
+
+
 _LINKS: dict[str, Link] = {}
 _LINKS_LOCK = threading.Lock()
 
@@ -423,11 +430,12 @@ _LINKS_LOCK = threading.Lock()
 def acquire(settings: PortSettings, owner: str, attrs: Attributes) -> Link:
     """The link on ``settings.port`` for ``owner``, opened if it is the first; settings must agree."""
     with _LINKS_LOCK:
-        link = _LINKS.get(settings.port)
+        key = port_key(settings.port)
+        link = _LINKS.get(key)
         if link is None:
             link = Link(settings)
             link.start()  # PortError / TimeoutError: the resource fails to build with that message
-            _LINKS[settings.port] = link
+            _LINKS[key] = link
         else:
             differ = settings.differences(link.settings)
             if differ:
