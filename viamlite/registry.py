@@ -60,6 +60,26 @@ class ModelRegistry:
             return
         self._models[(api, model)] = reg
 
+    def register_lazy(self, api: API | str, model: Model | str, module: str, cls: str, *, name: str = "") -> None:
+        """Register class ``cls`` of ``module`` (its ``from_config`` and ``validate_config``),
+        imported only when a config names the model, so loading a plugin stays cheap.
+        ``name`` tags the factory's and validator's names (default: the model's last part)."""
+        def load() -> Any:
+            import importlib
+
+            return getattr(importlib.import_module(module), cls)
+
+        def build(config: "ResourceConfig", dependencies: Dependencies) -> "Resource":
+            return load().from_config(config, dependencies)
+
+        def validate(config: "ResourceConfig") -> Sequence[str]:
+            return load().validate_config(config)
+
+        tag = (name or str(model).rsplit(":", 1)[-1]).replace("-", "_")
+        build.__qualname__ = build.__name__ = f"build_{tag}"
+        validate.__qualname__ = validate.__name__ = f"validate_{tag}"
+        self.register(api, model, build, validate=validate, source=module)
+
     def lookup(self, api: API, model: Model) -> Registration | None:
         return self._models.get((api, model))
 

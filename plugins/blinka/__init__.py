@@ -15,8 +15,7 @@ is validated or built. The servo and motor drive their pins through a board reso
 """
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from viamlite.hookspecs import hookimpl
@@ -25,7 +24,6 @@ from viamlite.names import API
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.attributes import Attributes
     from viamlite.components.board import Board
-    from viamlite.config import ResourceConfig
     from viamlite.names import ResourceName
     from viamlite.registry import ModelRegistry
     from viamlite.resource import Resource
@@ -37,28 +35,6 @@ MODELS: dict[str, tuple[str, str, str]] = {
     "viamlite:blinka:motor": ("motor", "motor", "BlinkaMotor"),
     "viamlite:blinka:i2c-sensor": ("sensor", "sensor", "I2CSensor"),
 }
-
-
-def model_class(model: str) -> type:
-    """The class of ``model`` (a key of :data:`MODELS`), importing its module."""
-    _, module, cls = MODELS[model]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
-
-
-def _factory(model: str) -> Callable[..., "Resource"]:
-    def build(config: "ResourceConfig", dependencies: Mapping["ResourceName", "Resource"]) -> "Resource":
-        return model_class(model).from_config(config, dependencies)
-
-    build.__qualname__ = build.__name__ = f"build_{model.rsplit(':', 1)[1].replace('-', '_')}"
-    return build
-
-
-def _validator(model: str) -> Callable[["ResourceConfig"], list[str]]:
-    def validate(config: "ResourceConfig") -> list[str]:
-        return model_class(model).validate_config(config)
-
-    validate.__qualname__ = validate.__name__ = f"validate_{model.rsplit(':', 1)[1].replace('-', '_')}"
-    return validate
 
 
 BOARD_API = API.component("board")
@@ -76,6 +52,5 @@ def board_dependency(attrs: "Attributes", dependencies: Mapping["ResourceName", 
 @hookimpl
 def viamlite_register_models(registry: "ModelRegistry") -> None:
     """Register the four Blinka models."""
-    for model, (subtype, module, _) in MODELS.items():
-        registry.register(API.component(subtype), model, _factory(model), validate=_validator(model),
-                          source=f"{__name__}.{module}")
+    for model, (subtype, module, cls) in MODELS.items():
+        registry.register_lazy(API.component(subtype), model, f"{__name__}.{module}", cls)

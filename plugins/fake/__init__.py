@@ -21,7 +21,7 @@ import importlib
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from viamlite import operations
@@ -60,34 +60,12 @@ FAKES: dict[str, str] = {
 STEP_S = 0.01
 
 
-def fake_class(subtype: str) -> type["FakeResource"]:
-    """The fake class of API ``subtype`` (``"servo"`` -> ``FakeServo``), importing its module."""
-    module = importlib.import_module(f"{__name__}.{subtype}")
-    return getattr(module, FAKES[subtype])
-
-
-def _factory(subtype: str) -> Callable[..., Resource]:
-    def build(config: "ResourceConfig", dependencies: Mapping["ResourceName", Resource]) -> Resource:
-        return fake_class(subtype).from_config(config, dependencies)
-
-    build.__qualname__ = build.__name__ = f"build_fake_{subtype}"
-    return build
-
-
-def _validator(subtype: str) -> Callable[["ResourceConfig"], list[str]]:
-    def validate(config: "ResourceConfig") -> list[str]:
-        return fake_class(subtype).validate_config(config)
-
-    validate.__qualname__ = validate.__name__ = f"validate_fake_{subtype}"
-    return validate
-
-
 @hookimpl
 def viamlite_register_models(registry: "ModelRegistry") -> None:
     """Register ``rdk:builtin:fake`` for each of the component APIs in :data:`FAKES`."""
     for subtype in FAKES:
-        registry.register(API.component(subtype), MODEL, _factory(subtype), validate=_validator(subtype),
-                          source=f"{__name__}.{subtype}")
+        registry.register_lazy(API.component(subtype), MODEL, f"{__name__}.{subtype}", FAKES[subtype],
+                               name=f"fake_{subtype}")
 
 
 # -- argument checks -----------------------------------------------------------------

@@ -16,18 +16,13 @@ plugin imports no model module and no pyserial.
 """
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from viamlite.hookspecs import hookimpl
 from viamlite.names import API
 
 if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import ResourceConfig
-    from viamlite.names import ResourceName
     from viamlite.registry import ModelRegistry
-    from viamlite.resource import Resource
 
 #: model triplet -> (API subtype, module, class)
 MODELS: dict[str, tuple[str, str, str]] = {
@@ -38,31 +33,8 @@ MODELS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def model_class(model: str) -> type:
-    """The class of ``model`` (a key of :data:`MODELS`), importing its module."""
-    _, module, cls = MODELS[model]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
-
-
-def _factory(model: str) -> Callable[..., "Resource"]:
-    def build(config: "ResourceConfig", dependencies: Mapping["ResourceName", "Resource"]) -> "Resource":
-        return model_class(model).from_config(config, dependencies)
-
-    build.__qualname__ = build.__name__ = f"build_serial_{model.rsplit(':', 1)[1]}"
-    return build
-
-
-def _validator(model: str) -> Callable[["ResourceConfig"], list[str]]:
-    def validate(config: "ResourceConfig") -> list[str]:
-        return model_class(model).validate_config(config)
-
-    validate.__qualname__ = validate.__name__ = f"validate_serial_{model.rsplit(':', 1)[1]}"
-    return validate
-
-
 @hookimpl
 def viamlite_register_models(registry: "ModelRegistry") -> None:
     """Register the four serial models."""
-    for model, (subtype, module, _) in MODELS.items():
-        registry.register(API.component(subtype), model, _factory(model), validate=_validator(model),
-                          source=f"{__name__}.{module}")
+    for model, (subtype, module, cls) in MODELS.items():
+        registry.register_lazy(API.component(subtype), model, f"{__name__}.{module}", cls)
