@@ -17,7 +17,6 @@ A fake can also be built directly, without a machine: ``FakeServo("servo1",
 """
 from __future__ import annotations
 
-import importlib
 import math
 import threading
 import time
