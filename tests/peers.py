@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 SDK_SERVER = Path(__file__).resolve().parent.parent / "benchmarks" / "sdk_server.py"
 
@@ -47,3 +48,26 @@ class SdkServer:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=10)
+
+
+def run_viam_sdk(address: str, body: Any, *, reconnect: bool = True) -> Any:
+    """Run ``await body(robot)`` with a viam-sdk ``RobotClient`` dialed to ``address`` (insecure,
+    no WebRTC) and close it. ``reconnect=False`` turns off the SDK's reconnect and connection
+    checks, for tests that kill the machine under it."""
+    import asyncio
+
+    from viam.robot.client import RobotClient
+    from viam.rpc.dial import DialOptions
+
+    async def main() -> Any:
+        opts = RobotClient.Options(dial_options=DialOptions(insecure=True, disable_webrtc=True))
+        if not reconnect:
+            opts.attempt_reconnect_interval = 0
+            opts.check_connection_interval = 0
+        robot = await RobotClient.at_address(address, opts)
+        try:
+            return await body(robot)
+        finally:
+            await robot.close()
+
+    return asyncio.run(main())

@@ -28,17 +28,11 @@ from viam.proto.common import Pose, PoseInFrame  # noqa: E402
 from viam.robot.client import RobotClient  # noqa: E402
 from viam.rpc.dial import DialOptions  # noqa: E402
 
+from .peers import run_viam_sdk  # noqa: E402
+
 
 def run(address: str, body: Callable[[RobotClient], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        opts = RobotClient.Options(dial_options=DialOptions(insecure=True, disable_webrtc=True))
-        robot = await RobotClient.at_address(address, opts)
-        try:
-            return await body(robot)
-        finally:
-            await robot.close()
-
-    return asyncio.run(main())
+    return run_viam_sdk(address, body)
 
 
 async def operation_of(robot: RobotClient, suffix: str, timeout: float = 10.0) -> Any:

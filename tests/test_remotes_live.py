@@ -2,7 +2,6 @@
 with a viam-sdk server, with each other, and with an API key over TLS."""
 from __future__ import annotations
 
-import asyncio
 import signal
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from viamlite.gen import robot_pb2 as pb
 from viamlite.gen import servo_pb2
 
 from .conftest import ServeProcess, write_config
+from .peers import run_viam_sdk
 
 viam = pytest.importorskip("viam", reason="the viam-sdk test dependency is not installed (pip install -e .[test])")
 
@@ -105,20 +105,7 @@ def local_call_ms(address: str, calls: int = 200) -> float:
 
 
 def sdk_client(address: str, body: Callable[[Any], Any]) -> Any:
-    from viam.robot.client import RobotClient
-    from viam.rpc.dial import DialOptions
-
-    async def main() -> Any:
-        opts = RobotClient.Options(dial_options=DialOptions(insecure=True, disable_webrtc=True))
-        opts.attempt_reconnect_interval = 0
-        opts.check_connection_interval = 0
-        robot = await RobotClient.at_address(address, opts)
-        try:
-            return await body(robot)
-        finally:
-            await robot.close()
-
-    return asyncio.run(main())
+    return run_viam_sdk(address, body, reconnect=False)
 
 
 def test_b_through_a_survives_sigkill_and_recovers(machines: Callable[..., ServeProcess], tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ VIAMLITE_REQUIRE_TOOLCHAIN=1, which turns the skip into a failure (CI sets it).
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import statistics
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .peers import run_viam_sdk
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIRED = os.environ.get("VIAMLITE_REQUIRE_TOOLCHAIN") == "1"
@@ -91,21 +92,6 @@ def expected_us(angle: int, low: int = 500, high: int = 2500) -> float:
     return low + (high - low) * angle / 180
 
 
-def sdk(address: str, body: Any) -> Any:
-    from viam.robot.client import RobotClient
-    from viam.rpc.dial import DialOptions
-
-    async def main() -> Any:
-        opts = RobotClient.Options(dial_options=DialOptions(insecure=True, disable_webrtc=True))
-        robot = await RobotClient.at_address(address, opts)
-        try:
-            return await body(robot)
-        finally:
-            await robot.close()
-
-    return asyncio.run(main())
-
-
 def test_viam_sdk_moves_the_servo_and_the_trace_shows_the_pulses(sim: Any, serve: Any) -> None:
     pytest.importorskip("viam", reason="the viam-sdk test dependency is not installed")
     from viam.components.servo import Servo
@@ -118,7 +104,7 @@ def test_viam_sdk_moves_the_servo_and_the_trace_shows_the_pulses(sim: Any, serve
             await servo.move(angle)
             return await servo.get_position()
 
-        assert sdk(proc.address, move) == angle
+        assert run_viam_sdk(proc.address, move) == angle
         widths[angle] = settled_pulse(sim, expected_us(angle))
     print("\nviam-sdk -> viamlite serve -> serial servo -> firmware in the simulator: "
           + ", ".join(f"{a} deg: {w:.2f} us (expected {expected_us(a):.0f})" for a, w in widths.items()))
@@ -157,7 +143,7 @@ def test_board_sensor_and_encoder_through_both_clients(sim: Any, serve: Any) -> 
         return await SdkSensor.from_robot(robot, "panel").get_readings(), \
             await SdkEncoder.from_robot(robot, "wheel").get_position()
 
-    readings, (ticks, _) = sdk(proc.address, body)
+    readings, (ticks, _) = run_viam_sdk(proc.address, body)
     assert abs(readings["pot"] - 512) <= 3 and readings["pot_volts"] == pytest.approx(2.5, abs=0.02)
     assert readings["button"] is True
     assert ticks == 40

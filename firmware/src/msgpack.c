@@ -84,14 +84,25 @@ static uint8_t read_integer(mp_reader *r, uint8_t *neg, uint32_t *hi, uint32_t *
     return 1;
 }
 
-uint8_t mp_read_int(mp_reader *r, int32_t *v)
+/* The common cases, read without the general path: fixint, uint8, uint16. */
+static inline uint8_t read_small(mp_reader *r, uint16_t *v)
 {
     const uint8_t *p = r->p;
-    if (p < r->end) {   /* the common cases: fixint, uint8, uint16 */
-        uint8_t t = *p;
-        if (t <= 0x7f) { *v = t; r->p = p + 1; return 1; }
-        if (t == 0xcc && r->end - p >= 2) { *v = p[1]; r->p = p + 2; return 1; }
-        if (t == 0xcd && r->end - p >= 3) { *v = ((uint16_t)p[1] << 8) | p[2]; r->p = p + 3; return 1; }
+    if (p >= r->end)
+        return 0;
+    uint8_t t = *p;
+    if (t <= 0x7f) { *v = t; r->p = p + 1; return 1; }
+    if (t == 0xcc && r->end - p >= 2) { *v = p[1]; r->p = p + 2; return 1; }
+    if (t == 0xcd && r->end - p >= 3) { *v = ((uint16_t)p[1] << 8) | p[2]; r->p = p + 3; return 1; }
+    return 0;
+}
+
+uint8_t mp_read_int(mp_reader *r, int32_t *v)
+{
+    uint16_t small;
+    if (read_small(r, &small)) {
+        *v = small;
+        return 1;
     }
     const uint8_t *start = r->p;
     uint8_t neg;
@@ -108,12 +119,10 @@ uint8_t mp_read_int(mp_reader *r, int32_t *v)
 
 uint8_t mp_read_u32(mp_reader *r, uint32_t *v)
 {
-    const uint8_t *p = r->p;
-    if (p < r->end) {   /* the common cases: fixint, uint8, uint16 */
-        uint8_t t = *p;
-        if (t <= 0x7f) { *v = t; r->p = p + 1; return 1; }
-        if (t == 0xcc && r->end - p >= 2) { *v = p[1]; r->p = p + 2; return 1; }
-        if (t == 0xcd && r->end - p >= 3) { *v = ((uint16_t)p[1] << 8) | p[2]; r->p = p + 3; return 1; }
+    uint16_t small;
+    if (read_small(r, &small)) {
+        *v = small;
+        return 1;
     }
     const uint8_t *start = r->p;
     uint8_t neg;
