@@ -164,6 +164,11 @@ class FakeResource(Recorder):
                 with self._lock:
                     self._check_open()  # type: ignore[attr-defined]
                     if self._run != run:
+                        # Superseded. A session that expired cancels its operations before
+                        # it stops what they moved: the call ends cancelled, not done.
+                        op = operations.current()
+                        if op is not None and op.is_cancelled():
+                            raise CancelledError(f"{op.method} was cancelled")
                         return
                     left = self._time_left(time.monotonic())
                 if left <= 0:
