@@ -129,6 +129,11 @@ def test_async_twin_cancels_the_call_on_the_wire(demo_server) -> None:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
+            # the cancellation reaches the machine on its own schedule; it must stop the motor
+            for _ in range(100):
+                if not await motor.is_moving():
+                    break
+                await asyncio.sleep(0.02)
             return position, await motor.is_moving()
 
     position, moving = asyncio.run(asyncio.wait_for(main(), 20))
