@@ -109,13 +109,16 @@ class Rig:
 
     def connect(self, baud: int | None = None, **hello: Any) -> Any:
         """A fast-path client on the firmware, after HELLO (``hello``: watchdog options)."""
-        from viamlite.fastpath.serialport import open_serial
+        from viamlite.fastpath.serialport import hello_with_options, open_serial
 
-        if self.file["open_delay_s"]:
-            time.sleep(self.file["open_delay_s"])
-        client = open_serial(self.port, baud or self.file["baud"], timeout=2.0, max_frame=256,
-                             client_name="viamlite hil", **hello)
-        self.info = client.info
+        client = open_serial(self.port, baud or self.file["baud"], timeout=2.0, max_frame=256, hello=False)
+        try:
+            if self.file["open_delay_s"]:  # a board that resets when its port opens (an Uno) boots first
+                time.sleep(self.file["open_delay_s"])
+            self.info = hello_with_options(client, client_name="viamlite hil", **hello)
+        except BaseException:
+            client.close()
+            raise
         return client
 
     # -- observation and stimulus (each kind implements these) ---------------------------
