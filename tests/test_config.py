@@ -127,3 +127,19 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     assert str(info.value).startswith(f"{wrong}: components[0].model:")
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("entries, path, words", [
+    ([{"name": "a0", "pin": 14}, {"name": "a0", "pin": 15}], "analogs[1].name", "'a0' is named twice"),
+    (["a0"], "analogs[0]", "must be an object"),
+    ([{"pin": 14}], "analogs[0].name", "needs a name"),
+])
+def test_named_objects_say_which_entry_is_wrong(entries: list, path: str, words: str) -> None:
+    from viamlite.attributes import Attributes
+
+    attrs = Attributes({"analogs": entries})
+    with pytest.raises(ConfigError, match=words) as err:
+        attrs.named_objects("analogs", "analog reader", '{"name": "a0", "pin": "14"}')
+    assert path in str(err.value)
+    assert [n for n, _ in Attributes({"analogs": [{"name": "x"}, {"name": "y"}]}).named_objects(
+        "analogs", "analog reader", "{}")] == ["x", "y"]

@@ -111,6 +111,24 @@ class Attributes:
             raise self.fail(key, f"{key} must be a list, got {type(value).__name__}", f"write \"{key}\": {example}")
         return value
 
+    def named_objects(self, key: str, what: str, example: str) -> list[tuple[str, "Attributes"]]:
+        """The list at ``key`` of objects with a unique ``name`` (a board's ``analogs``):
+        ``(name, attributes of the object)`` pairs. ``what`` names one entry in errors
+        ("analog reader"); ``example`` is one entry, for the fix."""
+        out: list[tuple[str, Attributes]] = []
+        for i, entry in enumerate(self.sequence(key, example=f"[{example}]")):
+            path = f"{key}[{i}]"
+            if not isinstance(entry, Mapping):
+                raise self.fail(path, f"{path} must be an object", f"write {example}")
+            sub = self.nested(path, entry)
+            name = sub.string("name")
+            if not name:
+                raise sub.fail("name", f"the {what} needs a name", f"write {example}")
+            if any(name == seen for seen, _ in out):
+                raise sub.fail("name", f"{what} {name!r} is named twice", f"give each {what} its own name")
+            out.append((name, sub))
+        return out
+
     def vector(self, key: str, default: Any) -> Any:
         """A ``{"x": .., "y": .., "z": ..}`` object as a :class:`~viamlite.spatial.Vector3`."""
         from viamlite.spatial import Vector3

@@ -108,21 +108,15 @@ class BlinkaBoard(Board):
     def settings(cls, attrs: Attributes) -> dict[str, Any]:
         """Read and check the attributes (raising ConfigError naming the field)."""
         analogs: dict[str, tuple[str, float]] = {}
-        for i, entry in enumerate(attrs.sequence("analogs", example='[{"name": "a1", "pin": "A0"}]')):
-            sub = _entry(attrs, "analogs", i, entry, '{"name": "a1", "pin": "A0"}')
-            name, pin = sub.string("name"), sub.string("pin")
-            if name is None or pin is None:
-                missing = "name" if name is None else "pin"
-                raise sub.fail(missing, f"an analog reader needs a {missing}", 'write {"name": "a1", "pin": "A0"}')
+        for name, sub in attrs.named_objects("analogs", "analog reader", '{"name": "a1", "pin": "A0"}'):
+            pin = sub.string("pin")
+            if pin is None:
+                raise sub.fail("pin", "an analog reader needs a pin", 'write {"name": "a1", "pin": "A0"}')
             pins.check_pin(sub, "pin", pin)
             analogs[name] = (pin, float(sub.number("reference_voltage", DEFAULT_REFERENCE_V, above=0)))
         interrupts: dict[str, tuple[str, str]] = {}
         modes: dict[str, str] = {}
-        for i, entry in enumerate(attrs.sequence("digital_interrupts", example='[{"name": "di1", "pin": "D17"}]')):
-            sub = _entry(attrs, "digital_interrupts", i, entry, '{"name": "di1", "pin": "D17"}')
-            name = sub.string("name")
-            if name is None:
-                raise sub.fail("name", "a digital interrupt needs a name", 'write {"name": "di1", "pin": "D17"}')
+        for name, sub in attrs.named_objects("digital_interrupts", "digital interrupt", '{"name": "di1", "pin": "D17"}'):
             pin = sub.string("pin", name) or name
             pins.check_pin(sub, "pin", pin)
             pull = sub.string("pull", "none")
@@ -431,13 +425,6 @@ class BlinkaBoard(Board):
 
 
 _ROLE_WORDS = {"pwm": "PWM output", "analog_out": "analog output"}
-
-
-def _entry(attrs: Attributes, key: str, i: int, entry: Any, example: str) -> Attributes:
-    path = f"{key}[{i}]"
-    if not isinstance(entry, Mapping):
-        raise attrs.fail(path, f"{path} must be an object", f"write {example}")
-    return attrs.nested(path, entry)
 
 
 def _name(pin: Any, what: str = "pin") -> str:

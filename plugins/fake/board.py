@@ -118,29 +118,12 @@ class FakeBoard(FakeResource, Board):
 
     @classmethod
     def settings(cls, attrs: Attributes) -> dict[str, Any]:
-        analogs: dict[str, int | None] | None = None
-        entries = attrs.sequence("analogs", example='[{"name": "a1", "value": 2048}]')
-        if entries:
-            analogs = {}
-            for i, entry in enumerate(entries):
-                key = f"analogs[{i}]"
-                if not isinstance(entry, Mapping):
-                    raise attrs.fail(key, f"{key} must be an object", 'write {"name": "a1", "value": 2048}')
-                sub = attrs.nested(key, entry)
-                name = sub.string("name")
-                if name is None:
-                    raise sub.fail("name", "an analog reader needs a name", 'write {"name": "a1"}')
-                analogs[name] = sub.number("value", None, minimum=0, maximum=ADC_MAX, integer=True)
-        interrupt_pins: dict[str, str] = {}
-        for i, entry in enumerate(attrs.sequence("digital_interrupts", example='[{"name": "di1", "pin": "14"}]')):
-            key = f"digital_interrupts[{i}]"
-            if not isinstance(entry, Mapping):
-                raise attrs.fail(key, f"{key} must be an object", 'write {"name": "di1", "pin": "14"}')
-            sub = attrs.nested(key, entry)
-            name = sub.string("name")
-            if name is None:
-                raise sub.fail("name", "a digital interrupt needs a name", 'write {"name": "di1", "pin": "14"}')
-            interrupt_pins[name] = sub.string("pin", name) or name
+        entries = attrs.named_objects("analogs", "analog reader", '{"name": "a1", "value": 2048}')
+        analogs: dict[str, int | None] | None = {
+            name: sub.number("value", None, minimum=0, maximum=ADC_MAX, integer=True) for name, sub in entries
+        } if entries else None
+        interrupt_pins = {name: sub.string("pin", name) or name for name, sub in
+                          attrs.named_objects("digital_interrupts", "digital interrupt", '{"name": "di1", "pin": "14"}')}
         return {"analogs": analogs, "digital_interrupts": interrupt_pins}
 
     def _configure(self, s: dict[str, Any], dependencies: Mapping[Any, Any], attrs: Attributes) -> None:

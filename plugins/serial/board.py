@@ -43,19 +43,8 @@ class SerialBoard(OnLink, Board):
     @classmethod
     def settings(cls, attrs: Attributes) -> dict[str, Any]:
         s = super().settings(attrs)
-        analogs: dict[str, int] = {}
-        for i, entry in enumerate(attrs.sequence("analogs", example='[{"name": "a0", "pin": "14"}]')):
-            path = f"analogs[{i}]"
-            if not isinstance(entry, Mapping):
-                raise attrs.fail(path, f"{path} must be an object", 'write {"name": "a0", "pin": "14"}')
-            sub = attrs.nested(path, entry)
-            name = sub.string("name")
-            if name is None:
-                raise sub.fail("name", "the analog reader needs a name", 'write "name": "a0"')
-            if name in analogs:
-                raise sub.fail("name", f"analog reader {name!r} is named twice", "give each reader its own name")
-            analogs[name] = pin_attr(sub, "pin", analog=True)  # type: ignore[assignment]
-        s["analogs"] = analogs
+        s["analogs"] = {name: pin_attr(sub, "pin", analog=True)
+                        for name, sub in attrs.named_objects("analogs", "analog reader", '{"name": "a0", "pin": "14"}')}
         return s
 
     # -- GPIO and analog -----------------------------------------------------------
