@@ -20,7 +20,7 @@ from viamlite.machine_api import MachineAPI
 from viamlite.names import API, Model, ResourceName
 from viamlite.operations import OperationManager
 from viamlite.resource import Actuator, MustRebuild, Resource
-from viamlite.sessions import Session, SessionManager
+from viamlite.sessions import MotionLedger, Session, SessionManager
 
 if TYPE_CHECKING:  # pragma: no cover
     import pluggy
@@ -103,6 +103,8 @@ class Machine(MachineAPI):
         self.plugins.hook.viamlite_register_models(registry=self.registry)
         self.operations = OperationManager()
         self.sessions = SessionManager(lambda: self.config.network.heartbeat_window, self._session_expired)
+        #: who last moved each resource: a safety stop for one caller stops only what it still drives
+        self.movers = MotionLedger()
         self.config = MachineConfig()
         self.revision = 0
         self.started = time.time()

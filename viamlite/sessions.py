@@ -43,6 +43,41 @@ class Session:
     expired_at: float | None = None
 
 
+class MotionLedger:
+    """Who last moved each resource, across every transport.
+
+    A safety stop on behalf of one caller (a session that expired, a fast-path connection
+    that ended) stops only what that caller was the *last* to move: another client that
+    has driven the resource since owns its motion, as viam-server does it. Keys are
+    ``(API, name)``; owners are strings (a gRPC session id, ``fastpath-<n>``, ``""`` for a
+    call outside any session). One dict store per motion call, safe from any thread.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: dict[Any, str] = {}
+
+    def moved(self, key: Any, owner: str) -> None:
+        """``owner`` has just moved ``key``."""
+        self._last[key] = owner
+
+    def last(self, key: Any) -> str | None:
+        """Who moved ``key`` last (None: nobody yet)."""
+        return self._last.get(key)
+
+    def release(self, owner: str, keys: Any) -> list[Any]:
+        """The ``keys`` that ``owner`` was the last to move (to be stopped for it); they are
+        forgotten, so a stop is never repeated for a motion that another caller took over."""
+        last = self._last
+        mine = []
+        for key in keys:
+            if last.get(key) == owner:
+                mine.append(key)
+                del last[key]
+        return mine
+
+
 class SessionManager:
     """Sessions with a heartbeat ``window()`` (seconds, read when a session starts).
 
