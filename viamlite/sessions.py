@@ -74,7 +74,7 @@ class MotionLedger:
         for key in keys:
             if last.get(key) == owner:
                 mine.append(key)
-                del last[key]
+                last.pop(key, None)
         return mine
 
 
