@@ -507,7 +507,7 @@ def test_a_session_ends_when_its_key_is_removed_from_the_config(tmp_path: Path) 
     import time
 
     from viamlite.auth import Authority
-    from viamlite.fastpath.connection import AUTH_RECHECK_S
+    from viamlite.fastpath.serverprotocol import AUTH_RECHECK_S
     from viamlite.names import API
 
     keys = {"key-1": "s3cret"}

@@ -1,7 +1,10 @@
-"""The fast-path server: listeners (TCP, unix sockets), one thread per connection.
+"""The fast-path server: listeners (TCP, unix sockets) and the loop that serves them.
 
 Serves the resources of a :class:`~viamlite.machine.Machine` beside gRPC, in the same
-process; it knows nothing of gRPC.
+process; it knows nothing of gRPC. One loop thread (:mod:`viamlite.fastpath.reactor`)
+accepts, reads and writes for every connection and answers quick calls inline; long calls
+(moves that block, DoCommand) run on a pool. Beyond ``max_connections`` a new connection
+is answered with GOODBYE (RESOURCE_EXHAUSTED) and closed.
 
     server = FastPathServer(machine)
     host, port = server.listen_tcp("127.0.0.1:0")
@@ -21,14 +24,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from viamlite.fastpath import schema as S
 from viamlite.fastpath.auth import Authenticator, is_local_peer
 from viamlite.fastpath.connection import Connection
+from viamlite.fastpath.reactor import Reactor
 from viamlite.fastpath.schema import MAX_SERIAL_FRAME, MAX_STREAM_FRAME
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.machine import Machine
 
 log = logging.getLogger("viamlite.fastpath")
+#: Connections served at once unless told otherwise (``fastpath.max_connections``).
+MAX_CONNECTIONS = 1024
+#: The listen backlog: a burst of connections waits in the kernel, not in a TCP retry.
+BACKLOG = 4096
+#: Connections accepted per readiness of a listener before other sockets get a turn.
+ACCEPT_BATCH = 64
 
 
 class BindError(OSError):
@@ -52,7 +63,8 @@ class FastPathServer:
 
     def __init__(self, machine: "Machine", *, authenticator: Authenticator | None = None, force_remote: bool = False,
                  max_frame: int = MAX_STREAM_FRAME, max_serial_frame: int = MAX_SERIAL_FRAME,
-                 hello_timeout: float = 10.0, frame_timeout: float = 10.0, long_workers: int = 32) -> None:
+                 hello_timeout: float = 10.0, frame_timeout: float = 10.0, long_workers: int = 32,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.machine = machine
         self.authenticator = authenticator
         self.force_remote = force_remote
@@ -60,6 +72,7 @@ class FastPathServer:
         self.max_serial_frame = max_serial_frame
         self.hello_timeout = hello_timeout
         self.frame_timeout = frame_timeout
+        self.max_connections = max_connections
         self._long_workers = long_workers
         self._pool: ThreadPoolExecutor | None = None
         self._listeners: list[tuple[socket.socket, str]] = []
@@ -67,7 +80,9 @@ class FastPathServer:
         self._connections: set[Connection] = set()
         self._lock = threading.Lock()
         self._stopped = False
+        self.refused = 0  # connections answered with GOODBYE because the limit was reached
         self.addresses: list[str] = []
+        self.reactor = Reactor()
 
     # -- listening --------------------------------------------------------------------
     def listen_tcp(self, address: str) -> tuple[str, int]:
@@ -83,7 +98,7 @@ class FastPathServer:
             raise BindError(f"the fast path cannot listen on {address}: {exc.strerror or exc}; choose another "
                             "address with --fastpath HOST:PORT (port 0 picks a free one) or turn it off with "
                             "--no-fastpath") from None
-        sock.listen(64)
+        sock.listen(BACKLOG)
         bound = sock.getsockname()[1]
         self._serve_listener(sock, f"{host}:{bound}")
         return host, bound
@@ -109,34 +124,41 @@ class FastPathServer:
             raise BindError(f"the fast path cannot listen on unix:{target}: {exc.strerror or exc}; set "
                             "fastpath.unix_socket to a writable path, or \"\" to turn the unix socket off") from None
         os.chmod(target, 0o600)
-        sock.listen(64)
+        sock.listen(BACKLOG)
         self._unix_paths.append(target)
         self._serve_listener(sock, f"unix:{target}")
         return str(target)
 
     def _serve_listener(self, sock: socket.socket, label: str) -> None:
+        sock.setblocking(False)
         self._listeners.append((sock, label))
         self.addresses.append(label)
-        threading.Thread(target=self._accept, args=(sock, label), name=f"fastpath-accept {label}", daemon=True).start()
+        self.reactor.register(sock.fileno(), lambda events: self._accept(sock, label))
+        self.reactor.start()
         log.info("fast path listening on %s", label)
 
     def _accept(self, listener: socket.socket, label: str) -> None:
-        while not self._stopped:
+        for _ in range(ACCEPT_BATCH):
             try:
                 sock, peer = listener.accept()
-            except OSError:
-                if self._stopped:
-                    return
-                continue
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # out of file descriptors, or the listener closed
+                if not self._stopped:
+                    log.warning("fast path: accepting on %s failed: %s", label, exc)
+                return
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             remote = self.force_remote or not is_local_peer(sock.family, peer)
             where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else f"{label}"
-            self.serve_socket(sock, peer=where, remote=remote)
+            try:
+                self.serve_socket(sock, peer=where, remote=remote)
+            except RuntimeError:
+                return
 
     def serve_socket(self, sock: socket.socket, *, peer: str = "socket", remote: bool | None = None,
                      framing: str = "stream") -> Connection:
-        """Serve one connected socket (``framing``: ``stream`` or ``serial``) on its own thread."""
+        """Serve one connected socket (``framing``: ``stream`` or ``serial``) on the server's loop."""
         if remote is None:
             remote = self.force_remote
         conn = Connection(self, sock, peer, remote=remote, framing=framing)
@@ -144,8 +166,18 @@ class FastPathServer:
             if self._stopped:
                 sock.close()
                 raise RuntimeError("the fast-path server is stopped")
-            self._connections.add(conn)
-        threading.Thread(target=conn.run, name=f"fastpath-conn-{conn.id}", daemon=True).start()
+            full = len(self._connections) >= self.max_connections
+            if not full:
+                self._connections.add(conn)
+        if full:
+            self.refused += 1
+            log.warning("fast path: refused a connection from %s: %d connections are open (the limit)", peer,
+                        self.max_connections)
+            conn.refuse(S.Err.RESOURCE_EXHAUSTED, f"the fast path serves at most {self.max_connections} connections "
+                        "at once and all are in use; close some, or raise fastpath.max_connections")
+            return conn
+        self.reactor.start()
+        conn.start()
         return conn
 
     # -- long calls ---------------------------------------------------------------------
@@ -175,20 +207,18 @@ class FastPathServer:
             self._stopped = True
             conns = list(self._connections)
         for sock, _ in self._listeners:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.reactor.unregister(sock.fileno())
             sock.close()
         for conn in conns:
             conn.shutdown("the server is stopping")
-        for conn in conns:  # each connection's thread stops what it moved, then closes
-            conn.close("the server is stopping")
+        for conn in conns:
+            conn._finish()
         for path in self._unix_paths:
             try:
                 path.unlink()
             except OSError:
                 pass
+        self.reactor.stop()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 

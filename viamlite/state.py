@@ -1,0 +1,29 @@
+"""The states a connection goes through, one spelling for every transport.
+
+The gRPC client, remote-part links, serial links and fast-path connections (both ends)
+all report their state as a :class:`ConnectionState`.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life."""
+
+    #: dialing, or waiting to dial again after a failure
+    CONNECTING = "connecting"
+    #: connected; the handshake (HELLO, authentication) is not done yet
+    HANDSHAKE = "handshake"
+    #: serving calls
+    READY = "ready"
+    #: lost; a reconnecting owner dials again
+    DISCONNECTED = "disconnected"
+    #: closed for good
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+__all__ = ["ConnectionState"]
