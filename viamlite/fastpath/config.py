@@ -4,7 +4,8 @@
         "enabled": true,                       // default true
         "address": "127.0.0.1:8081",           // default 127.0.0.1:<gRPC port + 1>; "" turns TCP off
         "unix_socket": "/run/viamlite.sock",   // default under $XDG_RUNTIME_DIR; "" turns it off
-        "max_frame_bytes": 1048576
+        "max_frame_bytes": 1048576,
+        "max_connections": 1024                // beyond it a connection gets GOODBYE
     }
 
 ``viamlite serve --fastpath HOST:PORT`` overrides ``address``; ``--no-fastpath`` turns the
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.fastpath.server import FastPathServer
     from viamlite.machine import Machine
 
-KEYS = ("enabled", "address", "unix_socket", "max_frame_bytes")
+KEYS = ("enabled", "address", "unix_socket", "max_frame_bytes", "max_connections")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class FastPathConfig:
     address: str | None = None
     unix_socket: str | None = None
     max_frame: int = MAX_STREAM_FRAME
+    max_connections: int = 1024
 
 
 def parse(raw: Mapping[str, Any], source: str = "") -> FastPathConfig:
@@ -70,7 +72,11 @@ def parse(raw: Mapping[str, Any], source: str = "") -> FastPathConfig:
     if isinstance(max_frame, bool) or not isinstance(max_frame, int) or not 64 <= max_frame <= 64 << 20:
         raise ConfigError(f"expected a whole number of bytes from 64 to {64 << 20}, got {max_frame!r}",
                           path="fastpath.max_frame_bytes", file=source, fix='write "max_frame_bytes": 1048576')
-    return FastPathConfig(enabled, address, sock, max_frame)
+    max_connections = block.get("max_connections", 1024)
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int) or not 1 <= max_connections <= 65536:
+        raise ConfigError(f"expected a whole number from 1 to 65536, got {max_connections!r}",
+                          path="fastpath.max_connections", file=source, fix='write "max_connections": 1024')
+    return FastPathConfig(enabled, address, sock, max_frame, max_connections)
 
 
 def check_address(address: str, where: str, source: str = "") -> None:
@@ -110,7 +116,8 @@ def start(machine: "Machine", raw: Mapping[str, Any], *, grpc_bind_port: int, gr
         return None
     from viamlite.fastpath.server import FastPathServer
 
-    server = FastPathServer(machine, authenticator=authenticator, max_frame=cfg.max_frame)
+    server = FastPathServer(machine, authenticator=authenticator, max_frame=cfg.max_frame,
+                            max_connections=cfg.max_connections)
     where = []
     try:
         tcp = address or (cfg.address if cfg.address is not None else default_address(grpc_bind_port))
