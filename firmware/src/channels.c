@@ -21,6 +21,7 @@ typedef struct {
     uint8_t nargs, args_len;
     uint8_t args[ARGS_MAX];
     uint8_t armed;            /* stream: deadman armed */
+    uint8_t taken;            /* stream: a setpoint was taken, so seq holds its seq */
     uint32_t seq;             /* sub: next sample's seq; stream: last applied seq */
     uint32_t due;             /* sub: next deadline; stream: last setpoint time */
     uint32_t step, rem, acc;  /* sub: period = step + rem / rate_milli ticks */
@@ -136,8 +137,9 @@ void channels_setpoint(uint8_t ch, uint32_t seq, mp_reader *args, uint8_t nargs)
         return;
     }
     channel_t *c = &channels[ch - 1];
-    if (seq <= c->seq)
-        return;   /* late or duplicated */
+    if (c->taken && seq <= c->seq)
+        return;   /* late or duplicated; before any, seq 0 is the first */
+    c->taken = 1;
     c->seq = seq;
     c->due = clock_ticks();
     c->armed = 1;
