@@ -363,8 +363,19 @@ def test_motor_drives_pwm_and_direction_pins(machine: Any) -> None:
     motor.go_for(-6000, 6)
     assert board.get_pwm("D6") == 0.0 and motor.is_powered() == (False, 0.0)
     assert board.get_gpio("Dx_OUTPUT") is False
-    # a long move ends when stopped from another thread
-    mover = threading.Thread(target=motor.go_for, args=(60, 100))
+    # a long move ends when stopped from another thread, and the call says it was cut short
+    from viamlite.errors import AbortedError
+
+    outcome: list[BaseException | None] = []
+
+    def go() -> None:
+        try:
+            motor.go_for(60, 100)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            outcome.append(exc)
+
+    mover = threading.Thread(target=go)
     mover.start()
     deadline = time.monotonic() + 5
     while not motor.is_moving() and time.monotonic() < deadline:
@@ -373,6 +384,20 @@ def test_motor_drives_pwm_and_direction_pins(machine: Any) -> None:
     motor.stop()
     mover.join(5)
     assert not mover.is_alive() and board.get_pwm("D6") == 0.0
+    assert len(outcome) == 1 and isinstance(outcome[0], AbortedError)
+    assert str(outcome[0]).startswith("motor 'm': go_for was stopped by another caller after about ")
+    assert "of 100 revolutions" in str(outcome[0])
+    # a new command supersedes it: the motor runs as that command says
+    outcome.clear()
+    mover = threading.Thread(target=go)
+    mover.start()
+    while not motor.is_moving() and time.monotonic() < deadline + 5:
+        time.sleep(0.005)
+    motor.set_power(0.3)
+    mover.join(5)
+    assert isinstance(outcome[0], AbortedError) and "superseded by a new command" in str(outcome[0])
+    assert board.get_pwm("D6") == pytest.approx(0.3, abs=1 / 65535)
+    motor.stop()
     assert motor.get_properties().position_reporting is False
     with pytest.raises(NotImplementedError, match="no encoder"):
         motor.get_position()

@@ -17,6 +17,7 @@ from viamlite.components import interface_for
 from viamlite.components.encoder import PositionType
 from viamlite.config import parse_config
 from viamlite.errors import (
+    AbortedError,
     CancelledError,
     ConfigError,
     InvalidArgumentError,
@@ -196,19 +197,45 @@ def test_motor_direction_is_the_product_of_signs(build: Any) -> None:
     assert motor.get_position() == pytest.approx(1.0)
 
 
-def test_motor_stop_ends_go_for_early(build: Any) -> None:
+def test_motor_stop_ends_go_for_early_and_the_call_says_so(build: Any) -> None:
     motor = build("motor")
     call = InThread(lambda: motor.go_for(60, 100))  # would take 100 s
     assert wait_for(lambda: motor.get_position() > 0)
     motor.stop()
     call.join(timeout=1.0)
-    assert call.error is None
+    # cut short by another caller's stop: not a success
+    assert isinstance(call.error, AbortedError)
+    assert str(call.error).startswith("motor 'motor1': go_for was stopped by another caller after ")
+    assert str(call.error).endswith(" of 100 revolutions")
     stopped_at = motor.get_position()
     assert 0 < stopped_at < 100
+    assert f"after {stopped_at:.4g} of" in str(call.error)
     assert motor.is_moving() is False
     time.sleep(0.02)
     assert motor.get_position() == stopped_at
-    motor.assert_events("go_for", "stop")
+    motor.assert_events("go_for", "stop", "aborted")
+
+
+def test_motor_new_command_supersedes_go_to_and_the_call_says_so(build: Any) -> None:
+    motor = build("motor")
+    call = InThread(lambda: motor.go_to(60, 50))
+    assert wait_for(lambda: motor.get_position() > 0)
+    motor.set_power(-0.5)  # another caller takes over: the motor runs on as told
+    call.join(timeout=1.0)
+    assert isinstance(call.error, AbortedError)
+    assert "motor 'motor1': go_to was superseded by a new command after " in str(call.error)
+    assert str(call.error).endswith("of the 50 revolutions to position 50")
+    assert motor.is_powered() == (True, -0.5)
+    motor.stop()
+
+
+def test_motor_go_for_that_arrived_returns_whatever_comes_next(build: Any) -> None:
+    motor = build("motor", max_rpm=60000)
+    call = InThread(lambda: motor.go_for(60000, 1))  # 1 ms
+    assert wait_for(lambda: motor.get_position() == 1.0)  # arrived (settled by the read)
+    motor.stop()
+    call.join(timeout=1.0)
+    assert call.error is None
 
 
 def test_motor_cancelled_go_for_stops_and_reraises(build: Any) -> None:
@@ -500,7 +527,17 @@ def test_base_stop_cancel_and_errors(build: Any) -> None:
     assert wait_for(base.is_moving)
     base.stop()
     call.join(timeout=1.0)
-    assert call.error is None and not base.is_moving()
+    assert isinstance(call.error, AbortedError) and not base.is_moving()
+    assert str(call.error).startswith("base 'base1': spin was stopped by another caller after ")
+    assert str(call.error).endswith(" of 360 degrees")
+    call = InThread(lambda: base.move_straight(1000, 10))
+    assert wait_for(base.is_moving)
+    base.set_velocity(Vector3(0, 5, 0), Vector3(0, 0, 0))
+    call.join(timeout=1.0)
+    assert isinstance(call.error, AbortedError) and base.is_moving()
+    assert "move_straight was superseded by a new command after " in str(call.error)
+    assert str(call.error).endswith(" of 1000 mm")
+    base.stop()
     ops = OperationManager()
 
     def move() -> None:

@@ -68,6 +68,11 @@ class CancelledError(ViamliteError):
     """A long-running call was cancelled (CancelOperation, client gone, stop)."""
 
 
+class AbortedError(ViamliteError, RuntimeError):
+    """A call was cut short by another caller: a stop, or a new command, ended the motion it
+    was waiting on. The message names the resource, the method, how far it got and why."""
+
+
 class AuthError(ViamliteError, PermissionError):
     """Authentication failed; the message never says which part of the credentials was right."""
 

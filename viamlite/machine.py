@@ -102,9 +102,10 @@ class Machine(MachineAPI):
         self.registry: ModelRegistry = ModelRegistry()
         self.plugins.hook.viamlite_register_models(registry=self.registry)
         self.operations = OperationManager()
-        self.sessions = SessionManager(lambda: self.config.network.heartbeat_window, self._session_expired)
         #: who last moved each resource: a safety stop for one caller stops only what it still drives
         self.movers = MotionLedger()
+        self.sessions = SessionManager(lambda: self.config.network.heartbeat_window, self._session_expired,
+                                       movers=self.movers)
         self.config = MachineConfig()
         self.revision = 0
         self.started = time.time()
@@ -309,13 +310,20 @@ class Machine(MachineAPI):
         return errors
 
     def _session_expired(self, session: Session) -> None:
-        """A session missed its heartbeat: end its operations, stop what it moved (local
-        actuators first, then remote parts' resources, all remotes at once)."""
+        """A session missed its heartbeat: end its operations, and stop what it was the last
+        to move (local actuators first, then remote parts' resources, all remotes at once).
+        What another caller has moved since is left running: that caller drives it now."""
         for op in self.operations.list():
             if op.session_id == session.id:
                 op.cancel()
+        moved = list(session.moved)
+        mine = self.movers.release(session.id, moved)
+        owned = set(mine)
+        # taken over: another caller moved it since (a key nobody holds any more was
+        # already stopped for the caller that moved it last)
+        taken = [key[1] for key in moved if key not in owned and self.movers.last(key) is not None]
         stopped, errors, remote = [], [], []
-        for api, name in list(session.moved):
+        for api, name in mine:
             entry = self._by_api.get((api, name))
             if entry is None:
                 remote.append((api, name))
@@ -337,8 +345,10 @@ class Machine(MachineAPI):
                     stopped.append(name)
                 elif error:
                     errors.append(f"{name}: {error}")
-        log.warning("session %s had no heartbeat for %.3g s: stopped %s%s", session.id, session.window,
-                    ", ".join(stopped) or "nothing (it moved nothing)",
+        what = ", ".join(stopped) or ("nothing (it moved nothing)" if not moved else "nothing")
+        log.warning("session %s had no heartbeat for %.3g s: stopped %s%s%s", session.id, session.window, what,
+                    f"; left {', '.join(taken)} running: another caller drives {'it' if len(taken) == 1 else 'them'} now"
+                    if taken else "",
                     f"; failed to stop {'; '.join(errors)}" if errors else "")
 
     def _stop_remote(self, api: API, name: str) -> str | None:

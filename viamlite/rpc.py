@@ -53,6 +53,7 @@ _CODES: tuple[tuple[type[BaseException], Code], ...] = (
     (errors.UnhealthyResourceError, Code.UNAVAILABLE),
     (errors.ResourceClosedError, Code.UNAVAILABLE),
     (errors.CancelledError, Code.CANCELLED),
+    (errors.AbortedError, Code.ABORTED),
     (errors.UnauthenticatedError, Code.UNAUTHENTICATED),
     (PermissionError, Code.PERMISSION_DENIED),  # a driver denied a device, or a rejected key
     (TimeoutError, Code.DEADLINE_EXCEEDED),

@@ -3,7 +3,8 @@
 A client starts a session and then sends a heartbeat at least once per heartbeat window
 (any call carrying the session's id counts as one). Every resource the session moved with
 a safety-monitored call is remembered; when a window passes without a heartbeat the
-session expires, and ``on_expire`` stops those resources and cancels its operations.
+session expires, and ``on_expire`` cancels its operations and stops those of the
+resources it was the last to move (a :class:`MotionLedger` says who that was).
 Transport-neutral (the gRPC adapters use it; a fast-path connection is a session of its
 own, with the same stop-what-it-moved rule).
 """
@@ -82,10 +83,14 @@ class SessionManager:
     """Sessions with a heartbeat ``window()`` (seconds, read when a session starts).
 
     ``on_expire(session)`` runs on the manager's own thread, once per expired session.
+    With ``movers``, :meth:`track` records the session there as the last to move the key,
+    under the same lock that expires sessions: a motion call either lands in the ledger
+    before its session expires (and is stopped for it) or is refused.
     """
 
     def __init__(self, window: Callable[[], float], on_expire: Callable[[Session], None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, movers: MotionLedger | None = None) -> None:
+        self._movers = movers
         self._window = window
         self._on_expire = on_expire
         self._clock = clock
@@ -114,18 +119,24 @@ class SessionManager:
     def heartbeat(self, session_id: str) -> Session:
         """Push the session's deadline a window ahead; raises :class:`SessionExpiredError`."""
         with self._lock:
-            session = self._live.get(session_id)
-            if session is None:
-                state = "expired" if session_id in self._expired else "unknown"
-                raise SessionExpiredError(f"session {session_id!r} is {state}: start a new session")
-            session.deadline = self._clock() + session.window
-            return session
+            return self._beat(session_id)
+
+    def _beat(self, session_id: str) -> Session:
+        """The live session, its deadline pushed a window ahead; locked."""
+        session = self._live.get(session_id)
+        if session is None:
+            state = "expired" if session_id in self._expired else "unknown"
+            raise SessionExpiredError(f"session {session_id!r} is {state}: start a new session")
+        session.deadline = self._clock() + session.window
+        return session
 
     def track(self, session_id: str, key: Any) -> None:
-        """Heartbeat, and remember ``key`` as something the session moved."""
-        session = self.heartbeat(session_id)
+        """Heartbeat, and remember ``key`` as something the session moved (and, with a
+        ledger, that the session is now the last to move it)."""
         with self._lock:
-            session.moved[key] = None
+            self._beat(session_id).moved[key] = None
+            if self._movers is not None:
+                self._movers.moved(key, session_id)
 
     def sessions(self) -> list[Session]:
         with self._lock:

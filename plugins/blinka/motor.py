@@ -13,7 +13,7 @@ from viamlite import operations
 from viamlite.attributes import Attributes
 from viamlite.components.board import Board
 from viamlite.components.motor import Motor, MotorProperties, PowerState
-from viamlite.errors import InvalidArgumentError, NotSupportedError
+from viamlite.errors import AbortedError, CancelledError, InvalidArgumentError, NotSupportedError
 from viamlite.resource import Extra
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,10 +38,12 @@ class BlinkaMotor(Motor):
       need it (power = rpm / max_rpm, capped at full power).
 
     ``set_power(p)`` sets the direction pin, then the duty cycle ``|p|``. ``go_for(rpm,
-    revolutions)`` runs for the time ``|revolutions| / rpm`` takes at that speed (it blocks;
-    a stop, a new command or a cancel ends it), then stops; ``revolutions`` 0 runs until
-    stopped. Without an encoder the motor reports no position: ``go_to``, ``get_position``
-    and ``reset_zero_position`` are not supported.
+    revolutions)`` runs for the time ``|revolutions| / rpm`` takes at that speed (it blocks),
+    then stops; ``revolutions`` 0 runs until stopped. A stop or a new command (from another
+    caller) ends a blocking ``go_for`` early with AbortedError, saying which and how far it
+    got by the clock; a cancel ends it with CancelledError, a close with
+    ResourceClosedError. Without an encoder the motor reports no position: ``go_to``,
+    ``get_position`` and ``reset_zero_position`` are not supported.
     """
 
     def __init__(self, name: str, board: Board, settings: Mapping[str, Any]) -> None:
@@ -54,6 +56,7 @@ class BlinkaMotor(Motor):
         self._lock = threading.Lock()
         self._power = 0.0
         self._run = 0
+        self._ended: dict[int, tuple[str, float] | None] = {}  # a blocked go_for's run -> why it ended, when
         if settings["pwm_freq_hz"] is not None:
             board.set_pwm_frequency(self.pwm_pin, settings["pwm_freq_hz"])
         self._drive(0.0)
@@ -117,14 +120,14 @@ class BlinkaMotor(Motor):
                 or not -1.0 <= power_pct <= 1.0:
             raise InvalidArgumentError(f"motor {self.name!r}: power_pct {power_pct!r} is out of range; use -1.0 to 1.0")
         with self._lock:
-            self._run += 1
+            self._supersede()
             self._drive(float(power_pct))
 
     def set_rpm(self, rpm: float, *, extra: Extra = None) -> None:
         self._check_open()
         power = self._power_for(rpm)
         with self._lock:
-            self._run += 1
+            self._supersede()
             self._drive(power)
 
     def go_for(self, rpm: float, revolutions: float, *, extra: Extra = None) -> None:
@@ -134,20 +137,29 @@ class BlinkaMotor(Motor):
             raise InvalidArgumentError(f"motor {self.name!r}: rpm must not be 0")
         if isinstance(revolutions, bool) or not isinstance(revolutions, (int, float)) or not math.isfinite(revolutions):
             raise InvalidArgumentError(f"motor {self.name!r}: revolutions must be a finite number, got {revolutions!r}")
-        with self._lock:
-            self._run += 1
-            run = self._run
-            self._drive(power if revolutions >= 0 else -power)
-        if revolutions == 0:
-            return
         assert self.max_rpm is not None
-        end = time.monotonic() + abs(revolutions) / (abs(power) * self.max_rpm) * 60.0
+        with self._lock:
+            run = self._supersede()
+            self._drive(power if revolutions >= 0 else -power)
+            if revolutions == 0:
+                return
+            began = time.monotonic()
+            end = began + abs(revolutions) / (abs(power) * self.max_rpm) * 60.0
+            self._ended[run] = None
         try:
             while True:
                 with self._lock:
                     self._check_open()
                     if self._run != run:
-                        return
+                        op = operations.current()  # an expired session cancels, then stops
+                        if op is not None and op.is_cancelled():
+                            raise CancelledError(f"{op.method} was cancelled")
+                        why, at = self._ended[run] or ("superseded by a new command", end)
+                        if at < end:
+                            went = (at - began) / 60.0 * abs(power) * self.max_rpm
+                            raise AbortedError(f"motor {self.name!r}: go_for was {why} after about {went:.4g} of "
+                                               f"{abs(revolutions):g} revolutions (by the clock: no encoder)")
+                        return  # the time was up just before the next command
                 left = end - time.monotonic()
                 if left <= 0:
                     break
@@ -157,9 +169,19 @@ class BlinkaMotor(Motor):
                 if self._run == run and not self.closed:
                     self._drive(0.0)
             raise
+        finally:
+            with self._lock:
+                self._ended.pop(run, None)
         with self._lock:
             if self._run == run:
                 self._drive(0.0)
+
+    def _supersede(self, why: str = "superseded by a new command") -> int:
+        """End any blocking move (telling its call ``why``, and when); the new run's id. Locked."""
+        if self._run in self._ended and self._ended[self._run] is None:
+            self._ended[self._run] = (why, time.monotonic())
+        self._run += 1
+        return self._run
 
     def go_to(self, rpm: float, position_revolutions: float, *, extra: Extra = None) -> None:
         raise self._no_encoder("go_to")
@@ -181,7 +203,7 @@ class BlinkaMotor(Motor):
     def stop(self, *, extra: Extra = None) -> None:
         self._check_open()
         with self._lock:
-            self._run += 1
+            self._supersede("stopped by another caller")
             self._drive(0.0)
 
     def is_powered(self, *, extra: Extra = None) -> PowerState:
@@ -196,7 +218,7 @@ class BlinkaMotor(Motor):
 
     def _on_close(self) -> None:
         with self._lock:
-            self._run += 1
+            self._supersede("closed")
 
     def get_status(self) -> dict[str, Any]:
         return {"board": self.board.name, "pins": {"pwm": self.pwm_pin, "dir": self.dir_pin},

@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from viamlite import operations
 from viamlite.attributes import Attributes, thaw
-from viamlite.errors import CancelledError, InvalidArgumentError
+from viamlite.errors import AbortedError, CancelledError, InvalidArgumentError
 from viamlite.hookspecs import hookimpl
 from viamlite.names import API, Model
 from viamlite.recording import Recorder
@@ -57,6 +57,10 @@ FAKES: dict[str, str] = {
 #: Longest single wait of a blocking move (go_for, move_straight, spin), in seconds:
 #: a stop or a cancel ends the move within about this long.
 STEP_S = 0.01
+
+#: Why a blocking move ended early, as its call's AbortedError says.
+STOPPED = "stopped by another caller"
+SUPERSEDED = "superseded by a new command"
 
 
 @hookimpl
@@ -103,6 +107,7 @@ class FakeResource(Recorder):
         Resource.__init__(self, name)  # type: ignore[arg-type]
         self._lock = threading.RLock()
         self._run = 0  # bumped by every new command, so a blocking move sees it was superseded
+        self._waiters: dict[int, _Waiter] = {}  # run -> the blocked call that follows it
         attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
         self._configure(self.settings(attrs), dependencies or {}, attrs)
 
@@ -152,12 +157,22 @@ class FakeResource(Recorder):
     def _halt(self) -> None:
         """Stop at once where the fake is now; locked."""
 
+    def _wait_on(self, run: int, method: str, progress: Callable[[], str | None]) -> int:
+        """Mark move ``run`` as one a call blocks on, in the locked block that started it,
+        so how it ends is kept for that call. ``progress()`` (locked, called as another
+        command takes over) says how far the move got (``after 2.5 of 10 revolutions``),
+        or None when it had already arrived. Returns ``run``."""
+        self._waiters[run] = _Waiter(method, progress)
+        return run
+
     def _follow(self, run: int) -> None:
         """Block until move ``run`` ends, is superseded (stop, a new command) or is cancelled.
 
-        Waits with :func:`viamlite.operations.sleep` in steps of at most :data:`STEP_S`;
-        on cancellation (or any exception, such as Ctrl-C at the REPL) the fake is
-        stopped and the exception re-raised. A close ends the wait with ResourceClosedError.
+        Waits with :func:`viamlite.operations.sleep` in steps of at most :data:`STEP_S`.
+        A move that ends as planned returns. One that a stop or a new command ended (from
+        another thread or caller) raises AbortedError saying which, and how far it got.
+        On cancellation (or any exception, such as Ctrl-C at the REPL) the fake is stopped
+        and the exception re-raised. A close ends the wait with ResourceClosedError.
         """
         try:
             while True:
@@ -165,11 +180,15 @@ class FakeResource(Recorder):
                     self._check_open()  # type: ignore[attr-defined]
                     if self._run != run:
                         # Superseded. A session that expired cancels its operations before
-                        # it stops what they moved: the call ends cancelled, not done.
+                        # it stops what they moved: the call ends cancelled, not aborted.
                         op = operations.current()
                         if op is not None and op.is_cancelled():
                             raise CancelledError(f"{op.method} was cancelled")
-                        return
+                        waiter = self._waiters.get(run)
+                        if waiter is None or waiter.why is None:
+                            return  # arrived just before the next command
+                        raise AbortedError(f"{self.API.subtype} {self.name!r}: {waiter.method} was "  # type: ignore[attr-defined]
+                                           f"{waiter.why} {waiter.got}")
                     left = self._time_left(time.monotonic())
                 if left <= 0:
                     return
@@ -181,10 +200,23 @@ class FakeResource(Recorder):
                     self._new_run()
             if isinstance(exc, CancelledError):
                 self.record("cancelled")
+            elif isinstance(exc, AbortedError):
+                self.record("aborted", reason=str(exc))
             raise
+        finally:
+            with self._lock:
+                self._waiters.pop(run, None)
 
-    def _new_run(self) -> int:
-        """Supersede any blocking move in progress; the returned id names the new one. Locked."""
+    def _new_run(self, why: str = SUPERSEDED) -> int:
+        """Supersede any blocking move in progress (``why``: :data:`SUPERSEDED`, or
+        :data:`STOPPED` from ``stop()``); the returned id names the new one. Locked."""
+        waiter = self._waiters.get(self._run)
+        if waiter is not None and waiter.why is None and not waiter.arrived:
+            got = waiter.progress()
+            if got is None:
+                waiter.arrived = True
+            else:
+                waiter.why, waiter.got = why, got
         self._run += 1
         return self._run
 
@@ -196,3 +228,17 @@ class FakeResource(Recorder):
     def _unknown_command(self, command: Mapping[str, Any], supported: str) -> InvalidArgumentError:
         keys = ", ".join(sorted(map(str, command))) or "(empty)"
         return InvalidArgumentError(f"unknown command {keys}; this fake supports: {supported}")
+
+
+class _Waiter:
+    """A call blocked on a move; once another command ends the move, why and how far it
+    got (or that it had arrived)."""
+
+    __slots__ = ("method", "progress", "why", "got", "arrived")
+
+    def __init__(self, method: str, progress: Callable[[], str | None]) -> None:
+        self.method = method
+        self.progress = progress
+        self.why: str | None = None
+        self.got = ""
+        self.arrived = False

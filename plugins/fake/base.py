@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite_plugins.fake import FakeResource, finite, in_range
+from viamlite_plugins.fake import STOPPED, FakeResource, finite, in_range
 
 from viamlite.attributes import Attributes
 from viamlite.components.base import Base, BaseProperties
@@ -26,9 +26,12 @@ class FakeBase(FakeResource, Base):
     * ``move_straight(distance_mm, mm_per_sec)`` and ``spin(angle_deg, degs_per_sec)``
       block for ``|distance| / |speed|`` seconds, like the motor's ``go_for``: the
       direction is the product of the signs, ``is_moving()`` is True meanwhile, and
-      ``stop()``, a new command, a cancel or ``close()`` end them at once. A distance or
-      angle of 0 returns at once; a speed of 0 with a non-zero distance or angle is an
-      InvalidArgumentError.
+      ``stop()``, a new command, a cancel or ``close()`` end them at once. As with the
+      motor, the blocked call then raises AbortedError for a stop or a new command (with
+      how far it got: ``base 'base1': spin was stopped by another caller after 12.5 of
+      360 degrees``), CancelledError for a cancel and ResourceClosedError for a close. A
+      distance or angle of 0 returns at once; a speed of 0 with a non-zero distance or
+      angle is an InvalidArgumentError.
     * ``set_velocity(linear, angular)`` drives at ``linear.y`` mm/s forward and
       ``angular.z`` deg/s counter-clockwise until stopped; ``set_power`` (each component
       -1.0 to 1.0) leaves the base moving until stopped but does not change the odometry,
@@ -118,7 +121,15 @@ class FakeBase(FakeResource, Base):
                 return
             rate = abs(speed) * math.copysign(1.0, speed) * math.copysign(1.0, amount)
             self._halt()
-            run = self._drive(rate if linear else 0.0, 0.0 if linear else rate, abs(amount) / abs(speed))
+            duration = abs(amount) / abs(speed)
+            run = self._drive(rate if linear else 0.0, 0.0 if linear else rate, duration)
+            began, unit = self._t0, "mm" if linear else "degrees"
+
+            def progress() -> str | None:  # read as the next command takes over (at _t0)
+                went = self._t0 - began
+                return None if went >= duration else f"after {went * abs(speed):.4g} of {abs(amount):g} {unit}"
+
+            self._wait_on(run, method, progress)
             self._velocity = (Vector3(0.0, rate, 0.0), ZERO) if linear else (ZERO, Vector3(0.0, 0.0, rate))
         self._follow(run)
 
@@ -154,7 +165,7 @@ class FakeBase(FakeResource, Base):
         self._record("stop", extra)
         with self._lock:
             self._halt()
-            self._new_run()
+            self._new_run(STOPPED)
 
     def is_moving(self) -> bool:
         self._check_open()

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from viamlite_plugins.fake import FakeResource, finite, in_range
+from viamlite_plugins.fake import STOPPED, FakeResource, finite, in_range
 
 from viamlite.attributes import Attributes
 from viamlite.components.motor import Motor, MotorProperties, PowerState
@@ -32,9 +32,12 @@ class FakeMotor(FakeResource, Motor):
     * An ``rpm`` of 0 is an InvalidArgumentError for ``go_for`` and ``go_to`` (``set_rpm(0)``
       stops); a speed above ``max_rpm`` is clamped to ``max_rpm`` with a warning.
     * ``stop()`` (from any thread), a new command, a cancelled operation or ``close()``
-      ends a blocking move at once, leaving the motor stopped where it is. A stop or a new
-      command makes the blocked call return; a cancel re-raises CancelledError; a close
-      raises ResourceClosedError.
+      ends a blocking move at once; a stop, a cancel or a close leaves the motor stopped
+      where it is, a new command runs it as that command says. The blocked call then
+      raises: AbortedError for a stop or a new command (another caller cut it short; the
+      message says which, and how far it got: ``motor 'motor1': go_for was stopped by
+      another caller after 1.5 of 100 revolutions``), CancelledError for a cancel,
+      ResourceClosedError for a close. A move that arrived returns, whatever comes next.
     """
 
     @classmethod
@@ -131,8 +134,10 @@ class FakeMotor(FakeResource, Motor):
                 self._start(speed, None)
                 return
             direction = math.copysign(1.0, speed) * math.copysign(1.0, revs)
-            now = time.monotonic()
-            run = self._start(abs(speed) * direction, self._raw_at(now) + abs(revs) * direction)
+            start = self._raw_at(time.monotonic())
+            end = start + abs(revs) * direction
+            run = self._wait_on(self._start(abs(speed) * direction, end), "go_for",
+                                lambda: self._went(start, end, f"after {{:.4g}} of {abs(revs):g} revolutions"))
         self._follow(run)
 
     def go_to(self, rpm: float, position_revolutions: float, *, extra: Extra = None) -> None:
@@ -142,11 +147,22 @@ class FakeMotor(FakeResource, Motor):
             speed = abs(self._speed(rpm))
             self._record("go_to", extra, rpm=float(rpm), position_revolutions=target)
             end = target - self._offset
-            delta = end - self._raw_at(time.monotonic())
+            start = self._raw_at(time.monotonic())
+            delta = end - start
             if delta == 0:
                 return
-            run = self._start(math.copysign(speed, delta), end)
+            run = self._wait_on(self._start(math.copysign(speed, delta), end), "go_to",
+                                lambda: self._went(start, end, f"after {{:.4g}} of the {abs(delta):.4g} revolutions "
+                                                                f"to position {target:g}"))
         self._follow(run)
+
+    def _went(self, start: float, end: float, text: str) -> str | None:
+        """How far a move from raw ``start`` toward ``end`` got, as ``text`` says it (None:
+        it arrived); locked, read as the next command takes over (``_raw0`` is where the
+        motor was then)."""
+        if self._raw0 == end:
+            return None
+        return text.format(abs(self._raw0 - start))
 
     def reset_zero_position(self, offset: float, *, extra: Extra = None) -> None:
         self._check_open()
@@ -181,7 +197,7 @@ class FakeMotor(FakeResource, Motor):
         self._record("stop", extra)
         with self._lock:
             self._halt()
-            self._new_run()
+            self._new_run(STOPPED)
 
     def is_powered(self, *, extra: Extra = None) -> PowerState:
         self._check_open()

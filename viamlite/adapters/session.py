@@ -26,16 +26,20 @@ def session_of(call: Call) -> str:
 
 
 def join_session(machine: "Machine", call: Call, key: Any, monitored: bool) -> str:
-    """Heartbeat the call's session, remembering ``key`` (api, name) when the method moves
-    it; returns the session id. A call in an expired session is refused as the SDKs expect."""
+    """Heartbeat the call's session, and when the method moves ``key`` (api, name) record
+    the caller as the last to move it (its session, or ``""`` outside any session, so a
+    session that expires later leaves this motion alone); returns the session id. A call
+    in an expired session is refused as the SDKs expect."""
     sid = session_of(call)
     if sid:
         try:
             if monitored:
-                machine.sessions.track(sid, key)
+                machine.sessions.track(sid, key)  # records it in machine.movers too
             else:
                 machine.sessions.heartbeat(sid)
         except LookupError as exc:
             log.info("refused a call in session %s: %s", sid, exc)
             raise RpcError(Code.INVALID_ARGUMENT, SESSION_EXPIRED) from None
+    elif monitored:
+        machine.movers.moved(key, "")
     return sid

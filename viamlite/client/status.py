@@ -44,6 +44,8 @@ def error_for(code_name: str, details: str, where: str = "") -> errors.ViamliteE
         exc = errors.ConnectError(message) if is_transport_failure(details) else errors.UnhealthyResourceError(message)
     elif code_name == "CANCELLED":
         exc = errors.CancelledError(message)
+    elif code_name == "ABORTED":
+        exc = errors.AbortedError(message)
     elif code_name == "DEADLINE_EXCEEDED":
         exc = CallTimeoutError(message)
     elif code_name == "UNAUTHENTICATED":

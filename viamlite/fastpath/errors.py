@@ -92,6 +92,7 @@ class Unauthenticated(CallError, AuthError):
 _BY_CODE: dict[int, type[CallError]] = {c.code: c for c in (
     InvalidArgument, NotFound, NotSupported, Unavailable, Cancelled, DeadlineExceeded, ResourceExhausted,
     FailedPrecondition, PermissionDenied, Unauthenticated)}
+_BY_CODE[rpc.Code.ABORTED] = type("Aborted", (CallError, errors.AbortedError), {"code": int(rpc.Code.ABORTED)})
 
 
 def error_for(code: int, message: str) -> CallError:
