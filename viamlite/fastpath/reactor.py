@@ -188,16 +188,25 @@ class Reactor:
         soon = self._soon
         forever: Any = -1 if _EPOLL else None  # epoll takes seconds, poll milliseconds
         scale = 1.0 if _EPOLL else 1000.0
+        # epoll and poll wait in whole milliseconds; a timer is waited for to the microsecond
+        # by select() on the epoll descriptor, which is readable while any socket is ready
+        precise = self._poller.fileno() if _EPOLL else -1
+        wait = select.select
         try:
             while self._owner is me and not self._stopped:
-                if soon:
-                    timeout = 0.0
-                elif timers:
-                    timeout = max(0.0, timers[0][0] - clock()) * scale
-                else:
-                    timeout = forever
                 try:
-                    ready = poll(timeout)
+                    if soon:
+                        ready = poll(0)
+                    elif timers:
+                        timeout = timers[0][0] - clock()
+                        if timeout <= 0:
+                            ready = poll(0)
+                        elif precise >= 0:
+                            ready = poll(0) if wait((precise,), (), (), timeout)[0] else ()
+                        else:
+                            ready = poll(timeout * scale)
+                    else:
+                        ready = poll(forever)
                 except InterruptedError:
                     continue
                 for fd, events in ready:
