@@ -512,11 +512,13 @@ def test_a_malformed_setpoint_gets_error_0_3(raw: Raw) -> None:
     assert result(raw.request([S.CALL, 8, servo, 11, []]), 8) == 0  # none was applied
 
 
-def test_setpoint_seq_starts_above_0_and_must_increase(raw: Raw) -> None:
+def test_setpoint_seq_may_start_at_0_and_must_increase(raw: Raw) -> None:
     servo = raw.resolve("servo1")
     stream = result(raw.request([S.OPEN_STREAM, 5, servo, 10, 60000]), 5)
-    raw.send([S.SETPOINT, stream, 0, [10]])  # at or below the starting 0: dropped
-    assert result(raw.request([S.CALL, 6, servo, 11, []]), 6) == 0
+    raw.send([S.SETPOINT, stream, 0, [10]])  # a stream's first setpoint may have seq 0
+    assert result(raw.request([S.CALL, 6, servo, 11, []]), 6) == 10
+    raw.send([S.SETPOINT, stream, 0, [15]])  # a repeat of seq 0: dropped
+    assert result(raw.request([S.CALL, 9, servo, 11, []]), 9) == 10
     raw.send([S.SETPOINT, stream, 1, [20]], [S.SETPOINT, stream, 1, [30]], [S.SETPOINT, stream, 3, [40]],
              [S.SETPOINT, stream, 2, [50]])
     assert result(raw.request([S.CALL, 7, servo, 11, []]), 7) == 40

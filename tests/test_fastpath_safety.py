@@ -85,7 +85,7 @@ def test_a_session_timeout_fires_again_after_new_motion(fast: SimpleNamespace, t
         assert _next(raw, S.RESULT)[1] == 10 + round_
         event = _next(raw, S.EVENT, 0)
         assert event[3] == S.Err.DEADLINE_EXCEEDED and "motor1" in event[4], event
-        assert event[2] == 0  # channel-0 EVENTs carry seq 0
+        assert event[2] == round_  # channel-0 EVENTs count from 0 in each session
         _wait_for(lambda: not motor.is_moving())
     raw.send([S.PING, 99])  # the session itself goes on
     assert _next(raw, S.RESULT)[1] == 99

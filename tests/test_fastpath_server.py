@@ -345,10 +345,23 @@ def test_subscribe_callback_while_calling(fast: SimpleNamespace) -> None:
 
 
 def test_failed_samples_arrive_as_events(fast: SimpleNamespace) -> None:
+    encoder = fast.machine["encoder1"]
+    real = encoder.get_position
+    broken = threading.Event()
+
+    def failing_after_the_first(*args: Any, **kwargs: Any) -> Any:
+        if broken.is_set():
+            raise InvalidArgumentError("encoder 'encoder1': the sensor stopped answering")
+        return real(*args, **kwargs)
+
+    encoder.get_position = failing_after_the_first
     with FastPathClient.connect(fast.tcp) as fp:
-        sub = fp.subscribe("encoder1", "get_position", 9, rate_hz=50)  # an unknown position type
+        with pytest.raises(InvalidArgumentError, match="unknown position type"):
+            fp.subscribe("encoder1", "get_position", 9, rate_hz=50)  # the trial call refuses it: no channel
+        sub = fp.subscribe("encoder1", "get_position", rate_hz=50)
+        broken.set()
         _wait_for(lambda: fp.call("servo1", "get_position") is not None and sub.events, 3)
-        assert sub.events[0].code == S.Err.INVALID_ARGUMENT and "unknown position type" in sub.events[0].message
+        assert sub.events[0].code == S.Err.INVALID_ARGUMENT and "stopped answering" in sub.events[0].message
         sub.close()
 
 
@@ -396,8 +409,8 @@ def test_stale_setpoints_are_dropped(fast: SimpleNamespace) -> None:
 
 def test_setpoint_streams_need_an_actuator_and_a_quick_method(fast: SimpleNamespace) -> None:
     with FastPathClient.connect(fast.tcp) as fp:
-        with pytest.raises(CallError, match="cannot be stopped"):
-            fp.setpoints("board1", "set_pwm", timeout=0.1)
+        with pytest.raises(InvalidArgumentError, match="cannot take setpoints"):
+            fp.setpoints("board1", "set_pwm", timeout=0.1)  # not a setpoint method
         with pytest.raises(InvalidArgumentError, match="cannot take setpoints"):
             fp.setpoints("motor1", "go_for", timeout=0.1)
         with pytest.raises(InvalidArgumentError, match="timeout_ms"):

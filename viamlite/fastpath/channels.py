@@ -116,14 +116,19 @@ class Channels:
         self.session_timeout = 0.0
         self.last_rx = time.monotonic()
         self._session_timer: "Timer | None" = None
+        self._session_events = 0  # the seq of the next channel-0 EVENT
         self.closed = False
 
-    def new_channel(self) -> int:
+    def check_free(self) -> None:
+        """Raise RESOURCE_EXHAUSTED when all of the connection's channels are in use."""
         from viamlite.fastpath.serverprotocol import RequestError
 
         if len(self.items) >= MAX_CHANNELS:
             raise RequestError(S.Err.RESOURCE_EXHAUSTED, f"a connection may hold at most {MAX_CHANNELS} subscriptions "
                                "and setpoint streams together; close some")
+
+    def new_channel(self) -> int:
+        self.check_free()
         channel = self._next
         self._next += 1
         return channel
@@ -163,10 +168,10 @@ class Channels:
             message = (f"deadman: no setpoint for {late:.0f} ms (timeout {stream.timeout * 1000:g} ms); "
                        f"stopped {handle.subtype} {handle.name!r}")
             log.warning("fast-path session %d: %s", self.proto.id, message)
-            self.proto.event(stream.channel, stream.last_seq, S.Err.DEADLINE_EXCEEDED, message)
+            self.proto.event(stream.channel, max(stream.last_seq, 0), S.Err.DEADLINE_EXCEEDED, message)
         except Exception as exc:
             log.error("fast-path deadman could not stop %s: %s", handle.name, exc)
-            self.proto.event(stream.channel, stream.last_seq, code_for(exc),
+            self.proto.event(stream.channel, max(stream.last_seq, 0), code_for(exc),
                              describe(exc, f"deadman stop of {handle.name!r}"))
 
     # -- the session timeout ----------------------------------------------------------------
@@ -192,7 +197,8 @@ class Channels:
             self._arm_session()
             return
         names = self.proto.stop_moved("session timeout")
-        self.proto.event(0, 0, S.Err.DEADLINE_EXCEEDED,
+        seq, self._session_events = self._session_events, self._session_events + 1
+        self.proto.event(0, seq, S.Err.DEADLINE_EXCEEDED,
                          f"session: nothing received for {self.session_timeout * 1000:g} ms; stopped "
                          f"{', '.join(names) or 'nothing (no resource was moved, or another client drives it now)'}")
 

@@ -132,6 +132,9 @@ class Connection:
         except FrameTooLarge as exc:
             self.goodbye(exc.code, f"{exc}; the connection cannot continue past it")
         except Close as exc:
+            pending = getattr(exc, "pending", None)
+            if pending:
+                self.write(b"".join(pending))
             self.goodbye(exc.code, exc.reason)
         except Exception as exc:  # a bug here must not take the server down
             log.exception("fast-path connection %d failed", self.id)

@@ -28,20 +28,26 @@ def _vector3(value: Any, name: str) -> Any:
 def _number(value: Any, name: str, kind: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidArgumentError(f"{name} must be a number ({kind}), got {value!r}")
-    if kind == "int" and isinstance(value, float):
-        if not math.isfinite(value) or value != int(value):
-            raise InvalidArgumentError(f"{name} must be a whole number, got {value!r}")
-        return int(value)
-    return value
+    if kind == "int":
+        if isinstance(value, float):
+            if not math.isfinite(value) or value != int(value):
+                raise InvalidArgumentError(f"{name} must be a whole number, got {value!r}")
+            return int(value)
+        return value
+    if not math.isfinite(value):
+        raise InvalidArgumentError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def _convert(kind: str, value: Any, name: str) -> Any:
     if kind in ("int", "float"):
         return _number(value, name, kind)
     if kind == "bool":
-        if not isinstance(value, bool):
-            raise InvalidArgumentError(f"{name} must be true or false, got {value!r}")
-        return value
+        if isinstance(value, bool):
+            return value
+        if type(value) is int and value in (0, 1):
+            return bool(value)
+        raise InvalidArgumentError(f"{name} must be true or false (or 0 or 1), got {value!r}")
     if kind == "pin":  # board pin names are strings; an integer is its decimal name
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
@@ -113,7 +119,11 @@ def bind(resource: Any, subtype: str, spec: MethodSpec) -> Callable[[Sequence[An
         if not required <= len(values) <= len(args):
             want = f"{required} to {len(args)}" if required != len(args) else str(required)
             raise InvalidArgumentError(f"{sig} takes {want} arguments; got {len(values)}")
-        return fn(*(_convert(kind, v, name) for (name, kind, _), v in zip(args, values)))
+        # nil in an optional argument's place means it was left out
+        while values and values[-1] is None and len(values) > required and args[len(values) - 1][2]:
+            values = values[:-1]
+        return fn(*(None if v is None and optional else _convert(kind, v, name)
+                    for (name, kind, optional), v in zip(args, values)))
 
     return call
 

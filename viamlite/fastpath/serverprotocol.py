@@ -140,9 +140,11 @@ class ServerProtocol:
             try:
                 reply = self._dispatch(msg)
             except RequestError as exc:
-                rid = msg[1] if type(msg) is list and len(msg) > 1 and type(msg[1]) is int else 0
-                out.append(frame(pack([ERROR, rid, exc.code, exc.message])))
+                out.append(frame(pack([ERROR, _request_id(msg), exc.code, exc.message])))
                 continue
+            except Close as exc:  # the replies to what came before go out first
+                exc.pending = out
+                raise
             if reply is not None:
                 out.append(self._pack(reply))
                 if type(reply) is _Opened:  # the RESULT goes out before the channel's first message
@@ -181,6 +183,8 @@ class ServerProtocol:
                                f"got {show(msg)}")
         kind = msg[0]
         want = S.REQUEST_LENGTHS.get(kind)
+        if kind == S.GOODBYE and len(msg) == want:
+            raise Close(S.Err.OK, f"the client said goodbye: {show(msg[2])}")
         if not ready and kind != S.HELLO:
             raise Close(S.Err.FAILED_PRECONDITION,
                         f"the first message must be HELLO, got {S.MESSAGE_NAMES.get(kind, f'message type {kind}')}")
@@ -191,8 +195,6 @@ class ServerProtocol:
             if not ready:
                 raise Close(S.Err.INVALID_ARGUMENT, f"HELLO has {want} elements, got {len(msg)}")
             raise RequestError(S.Err.INVALID_ARGUMENT, f"{S.MESSAGE_NAMES[kind]} has {want} elements, got {len(msg)}")
-        if kind == S.GOODBYE:
-            raise Close(S.Err.OK, f"the client said goodbye: {show(msg[2])}")
         if kind != S.SETPOINT:
             rid = msg[1]
             if type(rid) is not int or not 0 < rid <= MAX_REQUEST_ID:
@@ -219,7 +221,7 @@ class ServerProtocol:
         if kind in (S.UNSUBSCRIBE, S.CLOSE_STREAM):
             self.channels.remove(msg[2], Sampler if kind == S.UNSUBSCRIBE else SetpointSink)
             return [S.RESULT, msg[1], None]
-        raise RequestError(S.Err.INVALID_ARGUMENT, "HELLO was already accepted on this connection")
+        raise RequestError(S.Err.FAILED_PRECONDITION, "HELLO was already accepted on this connection")
 
     def _on_hello(self, msg: list) -> list:
         options = msg[3] if isinstance(msg[3], dict) else {}
@@ -241,8 +243,11 @@ class ServerProtocol:
         if api is not None and not isinstance(api, str):
             raise RequestError(S.Err.INVALID_ARGUMENT, f"RESOLVE's API must be a string or nil, got {show(api)}")
         try:
-            if api:
-                parsed = API.parse(api) if ":" in api else API.component(api)
+            parsed = API.parse(api) if api and ":" in api else API.component(api) if api else None
+        except ValueError as exc:
+            raise RequestError(S.Err.INVALID_ARGUMENT, str(exc)) from None
+        try:
+            if parsed is not None:
                 resource = self.machine.resource(parsed, name)
             else:
                 resource = self.machine.resource_by_name(name)
@@ -344,15 +349,20 @@ class ServerProtocol:
     def _on_subscribe(self, msg: list) -> "_Opened":
         _, rid, number, method, args, rate = msg
         handle = self._handle(number)
-        _, spec = self._lookup(handle, method)
+        fn, spec = self._lookup(handle, method)
         if type(args) is not list:
             raise RequestError(S.Err.INVALID_ARGUMENT, f"SUBSCRIBE arguments must be an array, got {show(args)}")
-        if spec.motion or spec.long:
+        if spec.motion or spec.long or spec.result == "none":
             raise RequestError(S.Err.INVALID_ARGUMENT, f"{spec.name} cannot be subscribed to: subscribe to a read "
                                "such as get_position or get_readings")
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= S.MAX_RATE_HZ:
             raise RequestError(S.Err.INVALID_ARGUMENT, f"rate_hz must be above 0 and at most {S.MAX_RATE_HZ:g}, "
                                f"got {show(rate)}")
+        self.channels.check_free()
+        try:  # one trial call: a subscription that opens has arguments its read accepted
+            fn(args)
+        except Exception as exc:
+            raise RequestError(code_for(exc), describe(exc, f"{handle.subtype} {handle.name!r} {spec.name}")) from None
         channel = self.channels.new_channel()
         sampler = Sampler(self, channel, handle, spec, args, float(rate))
         self.channels.items[channel] = sampler
@@ -362,9 +372,9 @@ class ServerProtocol:
         _, rid, number, method, timeout_ms = msg
         handle = self._handle(number)
         _, spec = self._lookup(handle, method)
-        if spec.long or not spec.args:
-            raise RequestError(S.Err.INVALID_ARGUMENT, f"{spec.name} cannot take setpoints: use a quick method with "
-                               "arguments, such as servo move or motor set_power")
+        if spec.long or not spec.motion or not spec.args:
+            raise RequestError(S.Err.INVALID_ARGUMENT, f"{spec.name} cannot take setpoints: stream a setpoint method "
+                               "(servo move, motor set_power or set_rpm, base set_power or set_velocity)")
         if not callable(getattr(handle.resource, "stop", None)):
             raise RequestError(S.Err.FAILED_PRECONDITION, f"{handle.subtype} {handle.name!r} cannot be stopped, so its "
                                "deadman could not act; setpoint streams need an actuator")
@@ -378,13 +388,13 @@ class ServerProtocol:
 
     def _on_setpoint(self, msg: list) -> None:
         _, channel, seq, args = msg
-        stream = self.channels.items.get(channel) if type(channel) is int else None
+        if type(channel) is not int or type(seq) is not int or not 0 <= seq <= MAX_REQUEST_ID or type(args) is not list:
+            raise RequestError(S.Err.INVALID_ARGUMENT, f"SETPOINT is [7, channel (integer), seq (integer 0 to "
+                               f"{MAX_REQUEST_ID}), [args]], got {show(msg)}")
+        stream = self.channels.items.get(channel)
         if type(stream) is not SetpointSink:
-            self.event(channel if type(channel) is int else 0, seq, S.Err.NOT_FOUND,
+            self.event(channel, seq, S.Err.NOT_FOUND,
                        f"no setpoint stream {show(channel)} on this connection; OPEN_STREAM first")
-            return
-        if type(seq) is not int or type(args) is not list:
-            self.event(channel, 0, S.Err.INVALID_ARGUMENT, "SETPOINT is [7, stream, seq (integer), [args]]")
             return
         if seq <= stream.last_seq:
             stream.stale += 1  # late or duplicate: a newer setpoint already applied
@@ -433,6 +443,15 @@ class ServerProtocol:
         for op in list(self._ops):
             op.cancel()
         self.stop_moved(f"connection ended: {reason}")
+
+
+def _request_id(msg: Any) -> int:
+    """The id an ERROR about ``msg`` carries: its own when its type has one and it is valid, else 0."""
+    if type(msg) is list and len(msg) > 1 and type(msg[0]) is int and msg[0] not in (S.SETPOINT, S.GOODBYE):
+        rid = msg[1]
+        if type(rid) is int and 0 < rid <= MAX_REQUEST_ID:
+            return rid
+    return 0
 
 
 class _Opened(list):
