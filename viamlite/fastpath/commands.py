@@ -9,10 +9,12 @@ from viamlite.hookspecs import hookimpl
 @hookimpl
 def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
     bench = subparsers.add_parser(
-        "bench", help="measure the msgpack fast path against gRPC on a running machine",
+        "bench", help="measure the msgpack fast path against gRPC and the host's floor on a running machine",
         description="Against a running `viamlite serve`: sequential servo Move + GetPosition round trips over gRPC "
-                    "and over the fast path (p50, p99, calls/s, ratio), pipelined fast-path throughput, a 1 kHz "
-                    "subscription (delivered rate, missed samples, jitter) and the setpoint deadman's stop delay.")
+                    "and over the fast path (p50, p99, calls/s, ratio) and, in the same run, a bare blocking-socket "
+                    "echo between two processes on this host (the floor for any Python protocol) with the fast "
+                    "path's p50 and p99 above it; pipelined fast-path throughput, a 1 kHz subscription (delivered "
+                    "rate, missed samples, jitter), the setpoint deadman's stop delay, and the host's CPU steal.")
     bench.add_argument("--address", default="localhost:8080", metavar="HOST:PORT",
                        help="the machine's gRPC address (default localhost:8080)")
     bench.add_argument("--fastpath", metavar="ADDR",
