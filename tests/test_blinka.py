@@ -76,7 +76,7 @@ def test_blinka_is_imported_only_when_a_blinka_model_is_used() -> None:
     code = """if True:
         import json, sys
         from viamlite.machine import Machine
-        from viamlite.serve import demo_config
+        from viamlite.cli.serve import demo_config
         blinka = ("board", "digitalio", "pwmio", "adafruit_blinka", "viamlite_plugins.blinka.board")
         m = Machine(demo_config())
         before = [name for name in blinka if name in sys.modules]

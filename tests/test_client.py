@@ -193,7 +193,7 @@ def test_reconnects_after_the_server_restarts() -> None:
 
 
 def test_in_process_machine_offers_the_same_lookup() -> None:
-    from viamlite.serve import demo_config
+    from viamlite.cli.serve import demo_config
 
     with viamlite.Machine.from_config(demo_config()) as machine:
         servo = Servo.from_robot(machine, "servo1")

@@ -25,7 +25,7 @@ from viamlite.errors import (
     ViamliteError,
 )
 from viamlite.names import API, Model, ResourceName
-from viamlite.operations import OperationManager
+from viamlite.machine.operations import OperationManager
 from viamlite.registry import ModelRegistry
 from viamlite.spatial import Vector3
 

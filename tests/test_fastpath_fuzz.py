@@ -18,7 +18,7 @@ from viamlite.fastpath.client import FastPathClient
 from viamlite.fastpath.framing import StreamDecoder, encode_stream
 from viamlite.fastpath.server import FastPathServer
 from viamlite.machine import Machine
-from viamlite.serve import demo_config
+from viamlite.cli.serve import demo_config
 
 PROBE = 2**31 - 1
 

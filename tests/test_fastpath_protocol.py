@@ -23,7 +23,7 @@ from viamlite.fastpath import schema as S
 from viamlite.fastpath.framing import StreamDecoder, encode_stream
 from viamlite.fastpath.server import FastPathServer
 from viamlite.machine import Machine
-from viamlite.serve import demo_config
+from viamlite.cli.serve import demo_config
 
 E = S.Err
 MAX_ID = 2**32 - 1

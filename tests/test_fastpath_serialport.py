@@ -13,7 +13,7 @@ from viamlite.components.servo import Servo
 from viamlite.fastpath.serialport import PortError, open_port, open_serial
 from viamlite.fastpath.server import FastPathServer
 from viamlite.machine import Machine
-from viamlite.serve import demo_config
+from viamlite.cli.serve import demo_config
 
 
 @pytest.fixture

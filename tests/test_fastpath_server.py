@@ -28,7 +28,7 @@ from viamlite.fastpath.errors import AuthError, CallError, NotFound
 from viamlite.fastpath.framing import StreamDecoder, encode_serial, encode_stream
 from viamlite.fastpath.server import FastPathServer
 from viamlite.machine import Machine
-from viamlite.serve import demo_config
+from viamlite.cli.serve import demo_config
 from viamlite.spatial import Vector3
 
 

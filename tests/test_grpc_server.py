@@ -113,7 +113,7 @@ def test_reflection_lists_services_and_gives_complete_descriptors(served_machine
 def test_long_calls_do_not_starve_quick_ones() -> None:
     """More long-running calls than quick workers: quick calls are still answered."""
     from viamlite.machine import Machine
-    from viamlite.server import MachineServer
+    from viamlite.adapters.serving import MachineServer
 
     motors = [{"name": f"m{i}", "api": "rdk:component:motor", "model": "fake"} for i in range(8)]
     machine = Machine.from_config({"components": [*motors, {"name": "s", "api": "rdk:component:servo", "model": "fake"}]})

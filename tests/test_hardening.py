@@ -28,8 +28,8 @@ BROKEN = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode
 def fuzz_target() -> Iterator[Any]:
     """The demo machine served in-process (no Shutdown callback): (server, channel, methods)."""
     from viamlite.machine import Machine
-    from viamlite.serve import demo_config
-    from viamlite.server import MachineServer
+    from viamlite.cli.serve import demo_config
+    from viamlite.adapters.serving import MachineServer
 
     machine = Machine(demo_config())
     server = MachineServer(machine)

@@ -23,7 +23,7 @@ import grpc
 import pytest
 
 from viamlite.gen import motor_pb2, robot_pb2
-from viamlite.sessions import MotionLedger, Session, SessionManager
+from viamlite.machine.sessions import MotionLedger, Session, SessionManager
 
 from .conftest import ServeProcess, write_config
 from .peers import free_port, run_viam_sdk

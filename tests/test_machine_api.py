@@ -18,8 +18,8 @@ def both() -> Iterator[tuple[Any, Any]]:
     """The demo machine in-process, and a client of the same machine served over gRPC."""
     import viamlite
     from viamlite.machine import Machine
-    from viamlite.serve import demo_config
-    from viamlite.server import MachineServer
+    from viamlite.cli.serve import demo_config
+    from viamlite.adapters.serving import MachineServer
 
     machine = Machine(demo_config())
     server = MachineServer(machine)

@@ -20,7 +20,7 @@ def _registry(env: dict[str, str]) -> ModelRegistry:
 def test_fake_plugin_found_through_entry_point() -> None:
     pm = build_plugin_manager(env={})
     assert pm.get_plugin("fake") is not None
-    assert pm.get_plugin("viamlite.commands") is not None
+    assert pm.get_plugin("viamlite.cli.builtin") is not None
     registry = _registry({})
     for subtype in ("servo", "motor", "board", "sensor", "switch"):
         assert Model.parse("fake") in registry.models_for(API.component(subtype))
@@ -29,7 +29,7 @@ def test_fake_plugin_found_through_entry_point() -> None:
 def test_env_restricts_entry_points() -> None:
     pm = build_plugin_manager(env={"VIAMLITE_PLUGINS": ""})
     assert pm.get_plugin("fake") is None
-    assert pm.get_plugin("viamlite.commands") is not None, "built-ins always load"
+    assert pm.get_plugin("viamlite.cli.builtin") is not None, "built-ins always load"
     assert len(_registry({"VIAMLITE_PLUGINS": "nothing-else"})) == 0
 
 

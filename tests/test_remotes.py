@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from viamlite import protowire
+from viamlite.remotes import protowire
 from viamlite.config import RemoteConfig, parse_config
 from viamlite.errors import ConfigError
 from viamlite.hookspecs import hookimpl
@@ -285,7 +285,7 @@ class _SessionCall:
 
 
 def test_relayed_calls_of_apis_without_an_adapter_join_their_session() -> None:
-    from viamlite.adapters.forward import RemoteRouter
+    from viamlite.remotes.forward import RemoteRouter
     from viamlite.rpc import Code, RpcError
 
     arm = API.component("arm")

@@ -9,7 +9,7 @@ import pexpect
 import pytest
 
 from viamlite.names import API, ResourceName
-from viamlite.repl import banner, build_namespace, history_path, identifier_for
+from viamlite.cli.repl import banner, build_namespace, history_path, identifier_for
 
 SERVO = API.component("servo")
 

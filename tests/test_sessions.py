@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from viamlite.gen import motor_pb2, robot_pb2
-from viamlite.sessions import Session, SessionExpiredError, SessionManager
+from viamlite.machine.sessions import Session, SessionExpiredError, SessionManager
 
 ROBOT = "/viam.robot.v1.RobotService"
 MOTOR = "/viam.component.motor.v1.MotorService"
@@ -62,7 +62,7 @@ def test_heartbeats_keep_a_session_and_silence_expires_it_once() -> None:
 def session_machine() -> Iterator[Any]:
     """A served machine with a motor and a 500 ms heartbeat window: (machine, channel)."""
     from viamlite.machine import Machine
-    from viamlite.server import MachineServer
+    from viamlite.adapters.serving import MachineServer
 
     machine = Machine.from_config({
         "components": [{"name": "motor1", "api": "rdk:component:motor", "model": "fake"}],

@@ -9,7 +9,7 @@ import grpc
 
 from viamlite.gen import board_pb2, motor_pb2, robot_pb2
 from viamlite.machine import Machine
-from viamlite.server import MachineServer
+from viamlite.adapters.serving import MachineServer
 from viamlite.transport.workers import ElasticExecutor
 
 

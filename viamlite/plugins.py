@@ -22,7 +22,7 @@ import pluggy
 from viamlite import hookspecs
 
 ENTRY_POINT_GROUP = "viamlite"
-BUILTIN_PLUGINS: tuple[str, ...] = ("viamlite.commands", "viamlite.cli_machines", "viamlite.fastpath.commands")
+BUILTIN_PLUGINS: tuple[str, ...] = ("viamlite.cli.builtin", "viamlite.cli.machines", "viamlite.fastpath.commands")
 
 log = logging.getLogger(__name__)
 

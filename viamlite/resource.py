@@ -16,7 +16,7 @@ from viamlite.names import API, ResourceName
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.config import ResourceConfig
-    from viamlite.geometry import Geometry
+    from viamlite.spatial.geometry import Geometry
 
 R = TypeVar("R", bound="Resource")
 Extra = Mapping[str, Any] | None

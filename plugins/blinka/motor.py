@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from viamlite_plugins.blinka import board_dependency
 
-from viamlite import operations
+from viamlite.machine import operations
 from viamlite.attributes import Attributes
 from viamlite.components.board import Board
 from viamlite.components.motor import Motor, MotorProperties, PowerState

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from viamlite import operations
+from viamlite.machine import operations
 from viamlite.attributes import Attributes, thaw
 from viamlite.errors import AbortedError, CancelledError, InvalidArgumentError
 from viamlite.hookspecs import hookimpl
@@ -168,7 +168,7 @@ class FakeResource(Recorder):
     def _follow(self, run: int) -> None:
         """Block until move ``run`` ends, is superseded (stop, a new command) or is cancelled.
 
-        Waits with :func:`viamlite.operations.sleep` in steps of at most :data:`STEP_S`.
+        Waits with :func:`viamlite.machine.operations.sleep` in steps of at most :data:`STEP_S`.
         A move that ends as planned returns. One that a stop or a new command ended (from
         another thread or caller) raises AbortedError saying which, and how far it got.
         On cancellation (or any exception, such as Ctrl-C at the REPL) the fake is stopped

@@ -57,7 +57,7 @@ class TickStream(Iterator[Tick]):
         return self
 
     def __next__(self) -> Tick:
-        from viamlite import operations
+        from viamlite.machine import operations
 
         while True:  # ticks queued before a close are still delivered
             try:

@@ -18,7 +18,7 @@ from viamlite.errors import InvalidArgumentError
 from viamlite.gen import POOL, common_pb2
 from viamlite.gen import robot_pb2 as pb
 from viamlite.machine import State
-from viamlite.machinetypes import API_VERSION
+from viamlite.machine.types import API_VERSION
 from viamlite.names import API
 from viamlite.rpc import Call, Code, Lane, Method, RpcError
 from viamlite.spatial import FrameError, Pose
@@ -166,7 +166,7 @@ class RobotService:
 
     # -- frames ----------------------------------------------------------------
     def FrameSystemConfig(self, req: Any, call: Call) -> Any:
-        from viamlite.frames import frame_pose
+        from viamlite.machine.frames import frame_pose
 
         resp = pb.FrameSystemConfigResponse()
         for entry in self.machine.entries():

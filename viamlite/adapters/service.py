@@ -112,7 +112,7 @@ def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any],
             route = remotes.lookup(api, name)
             if route is None:
                 raise rpc_error(exc, where.format(name)) from exc
-            from viamlite.adapters.forward import forward_unary
+            from viamlite.remotes.forward import forward_unary
 
             return forward_unary(remotes, route, path, request, name_field, call)
         except Exception as exc:
@@ -132,7 +132,7 @@ def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any]
             route = machine.remotes.lookup(api, name)
             if route is None:
                 raise rpc_error(exc, where.format(name)) from exc
-            from viamlite.adapters.forward import forward_stream
+            from viamlite.remotes.forward import forward_stream
 
             yield from forward_stream(machine.remotes, route, path, request, name_field, call)
             return

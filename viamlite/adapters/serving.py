@@ -17,7 +17,7 @@ from viamlite.transport.grpc_server import GrpcServer
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.auth import Authority
 
-log = logging.getLogger("viamlite.server")
+log = logging.getLogger("viamlite.adapters.serving")
 
 
 def machine_methods(machine: Machine, shutdown: Callable[[], None] | None = None) -> list[Method]:
@@ -44,7 +44,7 @@ class MachineServer:
 
             methods += auth_methods(authority)
             gate = auth_gate(authority)
-        from viamlite.adapters.forward import RemoteRouter
+        from viamlite.remotes.forward import RemoteRouter
 
         self.grpc = GrpcServer(methods, pool=POOL, quick_workers=quick_workers, long_workers=long_workers, gate=gate,
                                router=RemoteRouter(machine))

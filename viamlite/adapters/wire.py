@@ -117,7 +117,7 @@ def require(condition: bool, message: str) -> None:
 
 
 def geometry_from_proto(msg: Any) -> Any:
-    from viamlite.geometry import Geometry
+    from viamlite.spatial.geometry import Geometry
 
     center = pose_from_proto(msg.center)
     kind = msg.WhichOneof("geometry_type") or "box"

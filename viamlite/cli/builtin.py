@@ -26,7 +26,7 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from viamlite.serve import serve
+    from viamlite.cli.serve import serve
 
     return serve(config_path=args.config, bind=args.bind, debug=args.debug, plugin_manager=args.plugin_manager,
                  no_tls=args.no_tls, repl=args.repl, fastpath=args.fastpath, no_fastpath=args.no_fastpath)

@@ -66,7 +66,7 @@ def _fail(command: str, message: str) -> int:
 
 def _repl(args: argparse.Namespace) -> int:
     from viamlite.errors import ConfigError, ViamliteError
-    from viamlite.repl import run_repl
+    from viamlite.cli.repl import run_repl
 
     if bool(args.address) == bool(args.config):
         print("viamlite repl: give either ADDRESS (a running machine) or --config PATH (in this process)",

@@ -39,7 +39,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"viamlite {args.command}: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -14,7 +14,7 @@ from typing import Any
 from viamlite.config import MachineConfig, load_config, parse_config
 from viamlite.errors import ConfigError
 
-log = logging.getLogger("viamlite.serve")
+log = logging.getLogger("viamlite.cli.serve")
 
 
 def demo_config() -> MachineConfig:
@@ -40,7 +40,7 @@ def _tls_for(config: MachineConfig, no_tls: bool) -> tuple[bytes, bytes] | None:
         log.warning("serving without TLS (--no-tls) while API keys are required: keys and tokens travel "
                     "in clear text; use this only on a trusted network")
         return None
-    from viamlite import tlscert
+    from viamlite.transport import tlscert
 
     cert, key, path = tlscert.self_signed()
     log.info("API keys are on and no certificate is configured: serving TLS with the self-signed "
@@ -72,7 +72,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     from viamlite.config import split_host_port
     from viamlite.fastpath import config as fastpath_config
     from viamlite.machine import ConfigWatcher, Machine
-    from viamlite.server import MachineServer
+    from viamlite.adapters.serving import MachineServer
     from viamlite.transport.grpc_server import BindError
 
     try:
@@ -128,7 +128,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         signal.signal(signal.SIGINT, on_signal)  # with the REPL, Ctrl-C cancels the running call
     signal.signal(signal.SIGTERM, on_signal)
     if repl:
-        from viamlite.repl import run_repl
+        from viamlite.cli.repl import run_repl
 
         try:
             run_repl(machine, f"{source} (serving on {host}:{port})")

@@ -24,7 +24,7 @@ from viamlite.errors import (
 )
 from viamlite.gen import common_pb2
 from viamlite.gen import robot_pb2 as pb
-from viamlite.machinetypes import (
+from viamlite.machine.types import (
     CloudMetadata,
     FrameConfig,
     MachineStatus,

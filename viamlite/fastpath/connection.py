@@ -22,7 +22,7 @@ from viamlite.fastpath import schema as S
 from viamlite.fastpath.errors import FrameTooLarge
 from viamlite.fastpath.framing import SerialDecoder, StreamDecoder, encode_serial, encode_stream
 from viamlite.fastpath.handshake import Close
-from viamlite.fastpath.reactor import READ, WRITE
+from viamlite.fastpath.reactor import WRITE
 from viamlite.fastpath.serverprotocol import ServerProtocol
 from viamlite.state import ConnectionState
 

@@ -11,7 +11,7 @@ import platform
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from viamlite.machinetypes import (
+from viamlite.machine.types import (
     API_VERSION,
     CloudMetadata,
     FrameConfig,
@@ -64,7 +64,7 @@ class MachineAPI:
     def get_frame_system_config(self: "Machine", supplemental_transforms: Iterable[Any] = ()) -> list[FrameConfig]:
         """Every frame: the config's, then the remotes' parts, then ``supplemental_transforms``
         ((name, parent, pose) tuples)."""
-        from viamlite.frames import frame_pose
+        from viamlite.machine.frames import frame_pose
 
         out = []
         for entry in self.entries():

@@ -23,7 +23,7 @@ def build_frame_system(config: MachineConfig, extra: Iterable[tuple[str, str, Po
     taken = set(system.names())
     for name, parent, pose, _ in extra:
         if name in taken:
-            logging.getLogger("viamlite.frames").warning(
+            logging.getLogger("viamlite.machine.frames").warning(
                 "remote frame %r is left out: a frame of that name exists already (set a remote prefix)", name)
             continue
         taken.add(name)

@@ -21,7 +21,7 @@ from typing import Any
 
 from viamlite.errors import ViamliteError
 
-log = logging.getLogger("viamlite.sessions")
+log = logging.getLogger("viamlite.machine.sessions")
 
 #: How many expired session ids are remembered, so late heartbeats are told they expired.
 _REMEMBER_EXPIRED = 1024

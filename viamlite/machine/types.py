@@ -57,4 +57,4 @@ class FrameConfig:
     name: str
     parent: str
     pose: Any  # viamlite.spatial.Pose
-    geometry: Any = None  # viamlite.geometry.Geometry or None
+    geometry: Any = None  # viamlite.spatial.geometry.Geometry or None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from viamlite import protowire
+from viamlite.remotes import protowire
 from viamlite.adapters.session import join_session
 from viamlite.gen import POOL, is_safety_monitored
 from viamlite.remotes import VIA_KEY, ForwardOptions, RemoteManager, Route

@@ -14,7 +14,7 @@ from viamlite.resource import Extra, Resource
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.client.connection import Connection
-    from viamlite.geometry import Geometry
+    from viamlite.spatial.geometry import Geometry
 
 
 class RemoteResource(Resource):

@@ -1,0 +1,34 @@
+"""The machine: its resources and their lifecycle, the machine-wide API, operations,
+sessions, the frame system built from the config, and config watching.
+
+    from viamlite.machine import Machine
+    machine = Machine(config)
+
+Names load on first use, so importing one of the submodules stays cheap.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "Machine": "viamlite.machine.runtime",
+    "State": "viamlite.machine.runtime",
+    "Entry": "viamlite.machine.runtime",
+    "ConfigWatcher": "viamlite.machine.watch",
+}
+
+__all__ = list(_LAZY)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.machine.runtime import Entry, Machine, State
+    from viamlite.machine.watch import ConfigWatcher
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'viamlite.machine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
