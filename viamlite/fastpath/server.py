@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from viamlite.address import split_host_port
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.auth import Authenticator, is_local_peer
 from viamlite.fastpath.connection import Connection
@@ -48,10 +49,7 @@ class BindError(OSError):
 
 def split_address(address: str) -> tuple[str, int]:
     """``"127.0.0.1:8081"`` -> ("127.0.0.1", 8081); ``"[::1]:8081"`` works too."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"{address!r} is not HOST:PORT (port 0 to 65535)")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    return split_host_port(address)
 
 
 class FastPathServer:
