@@ -1,13 +1,15 @@
 """The model registry: which factory builds each (API, model) pair.
 
-Plugins fill it through the ``viamlite_register_models`` hook. The first registration of a
-pair wins; later ones are kept as ``shadowed`` so a listing can show what was overridden.
+Plugins fill it through the ``viamlite_register_models`` hook, usually with
+:meth:`ModelRegistry.register_lazy_models` and models that follow the driver contract
+(:mod:`viamlite.driver`). The first registration of a pair wins; later ones are kept as
+``shadowed`` so a listing can show what was overridden.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from viamlite.names import API, Model, ResourceName
 
@@ -33,6 +35,17 @@ class Registration:
     factory: Factory
     validate: Validator | None = None
     source: str = ""
+
+
+class LazyModel(NamedTuple):
+    """One model of a plugin for :meth:`ModelRegistry.register_lazy_models`: ``target`` is
+    ``"module:Class"`` (``module`` relative to the plugin's package); ``name`` tags the
+    factory's and validator's names (default: the model's last part)."""
+
+    api: API | str
+    model: Model | str
+    target: str
+    name: str = ""
 
 
 class ModelRegistry:
@@ -79,6 +92,18 @@ class ModelRegistry:
         build.__qualname__ = build.__name__ = f"build_{tag}"
         validate.__qualname__ = validate.__name__ = f"validate_{tag}"
         self.register(api, model, build, validate=validate, source=module)
+
+    def register_lazy_models(self, package: str, models: Iterable[LazyModel | tuple[Any, ...]]) -> None:
+        """Register a plugin's models lazily (:meth:`register_lazy` each): one entry per model,
+        ``(api, model, "module:Class")`` or ``(api, model, "module:Class", name)``, where
+        ``module`` is relative to ``package`` (the plugin's ``__name__``) and the class
+        follows the driver contract (:class:`viamlite.driver.Configured`)."""
+        for entry in models:
+            api, model, target, *rest = entry
+            module, sep, cls = str(target).partition(":")
+            if not sep or not module or not cls:
+                raise ValueError(f"{target!r} must name a module of {package} and a class, as \"servo:MyServo\"")
+            self.register_lazy(api, model, f"{package}.{module}", cls, name=rest[0] if rest else "")
 
     def lookup(self, api: API, model: Model) -> Registration | None:
         return self._models.get((api, model))

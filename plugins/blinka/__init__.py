@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from viamlite.hookspecs import hookimpl
 from viamlite.names import API
+from viamlite.registry import LazyModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.attributes import Attributes
@@ -28,13 +29,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.registry import ModelRegistry
     from viamlite.resource import Resource
 
-#: model triplet -> (API subtype, module, class)
-MODELS: dict[str, tuple[str, str, str]] = {
-    "viamlite:blinka:board": ("board", "board", "BlinkaBoard"),
-    "viamlite:blinka:servo": ("servo", "servo", "BlinkaServo"),
-    "viamlite:blinka:motor": ("motor", "motor", "BlinkaMotor"),
-    "viamlite:blinka:i2c-sensor": ("sensor", "sensor", "I2CSensor"),
-}
+#: The models: API, model, and ``module:class`` in this package.
+MODELS = [
+    LazyModel(API.component("board"), "viamlite:blinka:board", "board:BlinkaBoard"),
+    LazyModel(API.component("servo"), "viamlite:blinka:servo", "servo:BlinkaServo"),
+    LazyModel(API.component("motor"), "viamlite:blinka:motor", "motor:BlinkaMotor"),
+    LazyModel(API.component("sensor"), "viamlite:blinka:i2c-sensor", "sensor:I2CSensor"),
+]
 
 
 BOARD_API = API.component("board")
@@ -52,5 +53,4 @@ def board_dependency(attrs: "Attributes", dependencies: Mapping["ResourceName", 
 @hookimpl
 def viamlite_register_models(registry: "ModelRegistry") -> None:
     """Register the four Blinka models."""
-    for model, (subtype, module, cls) in MODELS.items():
-        registry.register_lazy(API.component(subtype), model, f"{__name__}.{module}", cls)
+    registry.register_lazy_models(__name__, MODELS)

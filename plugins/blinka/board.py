@@ -6,18 +6,15 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from viamlite_plugins.blinka import pins
-from viamlite_plugins.fake.board import TickStream
 
 from viamlite.attributes import Attributes
-from viamlite.components.board import AnalogValue, Board, Tick
+from viamlite.components.board import AnalogValue, Board, Tick, TickStream
+from viamlite.driver import Configured, attributes_of
 from viamlite.errors import InvalidArgumentError, NotSupportedError
 from viamlite.resource import Extra
-
-if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import ResourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +26,7 @@ PULLS = ("none", "up", "down")
 MODES = ("poll", "edge")
 
 
-class BlinkaBoard(Board):
+class BlinkaBoard(Configured, Board):
     """The board viamlite runs on, driven through Blinka (``viamlite:blinka:board``).
 
     Pins are the board's own names as Blinka's ``board`` module spells them (``D18`` on a
@@ -60,7 +57,7 @@ class BlinkaBoard(Board):
 
     def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None) -> None:
         super().__init__(name)
-        attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
+        attrs = attributes_of(attributes)
         s = self.settings(attrs)
         self.blinka = pins.blinka()
         self.analogs: dict[str, tuple[str, float]] = s["analogs"]
@@ -95,15 +92,6 @@ class BlinkaBoard(Board):
             self._poller.start()
 
     # -- config ------------------------------------------------------------------
-    @classmethod
-    def from_config(cls, config: "ResourceConfig", dependencies: Mapping[Any, Any]) -> "BlinkaBoard":
-        return cls(config.name, Attributes.of(config))
-
-    @classmethod
-    def validate_config(cls, config: "ResourceConfig") -> list[str]:
-        cls.settings(Attributes.of(config))
-        return []
-
     @classmethod
     def settings(cls, attrs: Attributes) -> dict[str, Any]:
         """Read and check the attributes (raising ConfigError naming the field)."""
@@ -386,7 +374,7 @@ class BlinkaBoard(Board):
         if isinstance(interrupts, str):
             raise InvalidArgumentError(f"interrupts must be a list of names, got the string {interrupts!r}")
         names = frozenset(self._interrupt(name) for name in interrupts) or None
-        stream = TickStream(self, names)  # type: ignore[arg-type]
+        stream = TickStream(self, names)
         with self._lock:
             self._check_open()
             self._streams.add(stream)

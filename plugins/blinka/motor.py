@@ -5,25 +5,23 @@ import math
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from viamlite_plugins.blinka import board_dependency
 
 from viamlite.machine import operations
 from viamlite.attributes import Attributes
+from viamlite.driver import Configured
 from viamlite.components.board import Board
 from viamlite.components.motor import Motor, MotorProperties, PowerState
 from viamlite.errors import AbortedError, CancelledError, InvalidArgumentError, NotSupportedError
 from viamlite.resource import Extra
 
-if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import ResourceConfig
-
 #: Longest single wait of a timed move: a stop or cancel ends it within about this long.
 STEP_S = 0.01
 
 
-class BlinkaMotor(Motor):
+class BlinkaMotor(Configured, Motor):
     """A motor behind a PWM + direction driver (``viamlite:blinka:motor``), without an encoder.
 
     Attributes:
@@ -87,14 +85,13 @@ class BlinkaMotor(Motor):
                 "max_rpm": attrs.number("max_rpm", None, above=0)}
 
     @classmethod
-    def validate_config(cls, config: "ResourceConfig") -> list[str]:
-        return [cls.settings(Attributes.of(config))["board"]]
+    def implicit_dependencies(cls, settings: dict[str, Any]) -> list[str]:
+        return [settings["board"]]
 
     @classmethod
-    def from_config(cls, config: "ResourceConfig", dependencies: Mapping[Any, Any]) -> "BlinkaMotor":
-        attrs = Attributes.of(config)
+    def build(cls, name: str, attrs: Attributes, dependencies: Mapping[Any, Any]) -> "BlinkaMotor":
         s = cls.settings(attrs)
-        return cls(config.name, board_dependency(attrs, dependencies, s["board"]), s)
+        return cls(name, board_dependency(attrs, dependencies, s["board"]), s)
 
     # -- driving the pins ----------------------------------------------------------
     def _drive(self, power: float) -> None:

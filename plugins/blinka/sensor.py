@@ -4,17 +4,15 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from viamlite_plugins.blinka import pins
 
 from viamlite.attributes import Attributes
+from viamlite.driver import Configured
 from viamlite.components.sensor import Sensor
 from viamlite.errors import ViamliteError
 from viamlite.resource import Extra
-
-if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import ResourceConfig
 
 DRIVER_EXAMPLE = '"driver": "adafruit_bme280.basic:Adafruit_BME280_I2C"'
 
@@ -23,7 +21,7 @@ class SensorReadError(ViamliteError, RuntimeError):
     """The driver failed to start or to produce a reading."""
 
 
-class I2CSensor(Sensor):
+class I2CSensor(Configured, Sensor):
     """An I2C device read through a CircuitPython driver (``viamlite:blinka:i2c-sensor``).
 
     Attributes:
@@ -110,13 +108,8 @@ class I2CSensor(Sensor):
                 "kwargs": dict(attrs.mapping("kwargs", {}, example='{"mode": 1}') or {}), "i2c": i2c}
 
     @classmethod
-    def validate_config(cls, config: "ResourceConfig") -> list[str]:
-        cls.settings(Attributes.of(config))
-        return []
-
-    @classmethod
-    def from_config(cls, config: "ResourceConfig", dependencies: Mapping[Any, Any]) -> "I2CSensor":
-        return cls(config.name, cls.settings(Attributes.of(config)))
+    def build(cls, name: str, attrs: Attributes, dependencies: Mapping[Any, Any]) -> "I2CSensor":
+        return cls(name, cls.settings(attrs))
 
     # -- the API -----------------------------------------------------------------
     def get_readings(self, *, extra: Extra = None) -> dict[str, Any]:

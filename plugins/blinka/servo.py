@@ -4,21 +4,19 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from viamlite_plugins.blinka import board_dependency
 
 from viamlite.attributes import Attributes
+from viamlite.driver import Configured
 from viamlite.components.board import Board
 from viamlite.components.servo import Servo
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
 
-if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import ResourceConfig
 
-
-class BlinkaServo(Servo):
+class BlinkaServo(Configured, Servo):
     """A servo driven by pulses on a board's PWM pin (``viamlite:blinka:servo``).
 
     Attributes:
@@ -87,14 +85,13 @@ class BlinkaServo(Servo):
                 "starting_position_deg": start}
 
     @classmethod
-    def validate_config(cls, config: "ResourceConfig") -> list[str]:
-        return [cls.settings(Attributes.of(config))["board"]]
+    def implicit_dependencies(cls, settings: dict[str, Any]) -> list[str]:
+        return [settings["board"]]
 
     @classmethod
-    def from_config(cls, config: "ResourceConfig", dependencies: Mapping[Any, Any]) -> "BlinkaServo":
-        attrs = Attributes.of(config)
+    def build(cls, name: str, attrs: Attributes, dependencies: Mapping[Any, Any]) -> "BlinkaServo":
         s = cls.settings(attrs)
-        return cls(config.name, board_dependency(attrs, dependencies, s["board"]), s)
+        return cls(name, board_dependency(attrs, dependencies, s["board"]), s)
 
     # -- the mapping -------------------------------------------------------------
     def pulse_width_us(self, angle_deg: float) -> float:

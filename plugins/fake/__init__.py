@@ -5,7 +5,7 @@ Each fake lives in the module named for its API (``viamlite_plugins.fake.servo``
 this package costs little. Every fake:
 
 * behaves plausibly and is thread-safe (one lock per fake);
-* records what it was asked to do (:class:`viamlite.recording.Recorder`), so tests can
+* records what it was asked to do (:class:`viamlite.testing.recording.Recorder`), so tests can
   ``assert_events(...)``; reads are not recorded, commands are;
 * applies a changed config in place (``reconfigure``) and reports its state in
   ``get_status()``;
@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from viamlite.machine import operations
 from viamlite.attributes import Attributes, thaw
+from viamlite.driver import Configured, attributes_of
 from viamlite.errors import AbortedError, CancelledError, InvalidArgumentError
 from viamlite.hookspecs import hookimpl
 from viamlite.names import API, Model
-from viamlite.recording import Recorder
+from viamlite.testing.recording import Recorder
 from viamlite.resource import Resource
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,9 +67,8 @@ SUPERSEDED = "superseded by a new command"
 @hookimpl
 def viamlite_register_models(registry: "ModelRegistry") -> None:
     """Register ``rdk:builtin:fake`` for each of the component APIs in :data:`FAKES`."""
-    for subtype in FAKES:
-        registry.register_lazy(API.component(subtype), MODEL, f"{__name__}.{subtype}", FAKES[subtype],
-                               name=f"fake_{subtype}")
+    registry.register_lazy_models(__name__, [(API.component(subtype), MODEL, f"{subtype}:{cls}", f"fake_{subtype}")
+                                             for subtype, cls in FAKES.items()])
 
 
 # -- argument checks -----------------------------------------------------------------
@@ -92,13 +92,13 @@ def in_range(value: Any, low: float, high: float, what: str) -> float:
 # -- the shared base -----------------------------------------------------------------
 
 
-class FakeResource(Recorder):
+class FakeResource(Configured, Recorder):
     """What every fake shares: a lock, recording, attributes applied at build and on reconfigure.
 
-    A subclass (which also subclasses its component interface) implements
-    :meth:`settings`, which reads and checks every attribute without touching the fake
-    (the registry's validator calls it), and :meth:`_configure`, which applies them, so a
-    bad reconfigure leaves the fake as it was.
+    A subclass (which also subclasses its component interface) follows the driver contract
+    (:class:`viamlite.driver.Configured`): it implements :meth:`settings`, which reads and
+    checks every attribute without touching the fake (the registry's validator calls it),
+    and :meth:`_configure`, which applies them, so a bad reconfigure leaves the fake as it was.
     """
 
     def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None,
@@ -108,28 +108,13 @@ class FakeResource(Recorder):
         self._lock = threading.RLock()
         self._run = 0  # bumped by every new command, so a blocking move sees it was superseded
         self._waiters: dict[int, _Waiter] = {}  # run -> the blocked call that follows it
-        attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
+        attrs = attributes_of(attributes)
         self._configure(self.settings(attrs), dependencies or {}, attrs)
 
     # -- config ------------------------------------------------------------------
     @classmethod
-    def from_config(cls, config: "ResourceConfig", dependencies: Mapping["ResourceName", Resource]) -> "FakeResource":
-        return cls(config.name, Attributes.of(config), dependencies)
-
-    @classmethod
-    def validate_config(cls, config: "ResourceConfig") -> list[str]:
-        """Check the attributes (raising ConfigError); return the names of implicit dependencies."""
-        return cls.implicit_dependencies(cls.settings(Attributes.of(config)))
-
-    @classmethod
-    def settings(cls, attrs: Attributes) -> dict[str, Any]:
-        """Read and check every attribute (raising ConfigError); the fake is not touched."""
-        return {}
-
-    @classmethod
-    def implicit_dependencies(cls, settings: dict[str, Any]) -> list[str]:
-        """Names of the resources the fake needs beyond ``depends_on``."""
-        return []
+    def build(cls, name: str, attrs: Attributes, dependencies: Mapping["ResourceName", Resource]) -> "FakeResource":
+        return cls(name, attrs, dependencies)
 
     def _configure(self, settings: dict[str, Any], dependencies: Mapping["ResourceName", Resource],
                    attrs: Attributes) -> None:

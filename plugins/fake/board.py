@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import math
-import queue
-import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from viamlite_plugins.fake import FakeResource, finite, in_range
 
 from viamlite.attributes import Attributes
-from viamlite.components.board import AnalogValue, Board, PowerMode, Tick
-from viamlite.errors import CancelledError, InvalidArgumentError
+from viamlite.components.board import AnalogValue, Board, PowerMode, Tick, TickStream
+from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
 
 ADC_BITS = 12
@@ -21,76 +19,6 @@ ADC_MAX = (1 << ADC_BITS) - 1
 MAX_RANGE_V = 3.3
 STEP_V = MAX_RANGE_V / ADC_MAX
 ANALOG_PERIOD_S = 10.0
-#: How often a waiting tick stream looks whether its operation was cancelled, in seconds.
-POLL_S = 0.05
-_END = object()
-
-
-class TickStream(Iterator[Tick]):
-    """The edges of some digital interrupts, as they happen.
-
-    Each stream has its own queue (at most :attr:`max_queued` ticks; beyond that new
-    ticks are dropped and counted in :attr:`dropped`). Iteration blocks for the next
-    tick and ends after :meth:`close` or when the board closes; inside a cancelled
-    operation it raises CancelledError.
-    """
-
-    max_queued = 10_000
-
-    def __init__(self, board: "FakeBoard", names: frozenset[str] | None) -> None:
-        self.board = board
-        self.names = names  # None: every interrupt
-        self.dropped = 0
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._closed = threading.Event()
-
-    def wants(self, name: str) -> bool:
-        return self.names is None or name in self.names
-
-    def put(self, tick: Tick) -> None:
-        if self._queue.qsize() >= self.max_queued:
-            self.dropped += 1
-        else:
-            self._queue.put(tick)
-
-    def __iter__(self) -> "TickStream":
-        return self
-
-    def __next__(self) -> Tick:
-        from viamlite.machine import operations
-
-        while True:  # ticks queued before a close are still delivered
-            try:
-                item = self._queue.get(timeout=POLL_S)
-            except queue.Empty:
-                if self._closed.is_set():
-                    raise StopIteration from None
-                op = operations.current()
-                if op is not None and op.is_cancelled():
-                    self.close()
-                    raise CancelledError(f"{op.method} was cancelled") from None
-                continue
-            if item is _END:
-                raise StopIteration
-            return item
-
-    def close(self) -> None:
-        """Unsubscribe and end the iteration (also in a thread blocked on it). Idempotent."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        self.board._unsubscribe(self)
-        self._queue.put(_END)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def __enter__(self) -> "TickStream":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class FakeBoard(FakeResource, Board):

@@ -20,21 +20,21 @@ from typing import TYPE_CHECKING
 
 from viamlite.hookspecs import hookimpl
 from viamlite.names import API
+from viamlite.registry import LazyModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.registry import ModelRegistry
 
-#: model triplet -> (API subtype, module, class)
-MODELS: dict[str, tuple[str, str, str]] = {
-    "viamlite:serial:board": ("board", "board", "SerialBoard"),
-    "viamlite:serial:servo": ("servo", "servo", "SerialServo"),
-    "viamlite:serial:encoder": ("encoder", "encoder", "SerialEncoder"),
-    "viamlite:serial:sensor": ("sensor", "sensor", "SerialSensor"),
-}
+#: The models: API, model, and ``module:class`` in this package.
+MODELS = [
+    LazyModel(API.component("board"), "viamlite:serial:board", "board:SerialBoard"),
+    LazyModel(API.component("servo"), "viamlite:serial:servo", "servo:SerialServo"),
+    LazyModel(API.component("encoder"), "viamlite:serial:encoder", "encoder:SerialEncoder"),
+    LazyModel(API.component("sensor"), "viamlite:serial:sensor", "sensor:SerialSensor"),
+]
 
 
 @hookimpl
 def viamlite_register_models(registry: "ModelRegistry") -> None:
     """Register the four serial models."""
-    for model, (subtype, module, cls) in MODELS.items():
-        registry.register_lazy(API.component(subtype), model, f"{__name__}.{module}", cls)
+    registry.register_lazy_models(__name__, MODELS)

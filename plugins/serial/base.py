@@ -1,20 +1,21 @@
 """What every serial model shares: its link, claims released on close, and the common status."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from viamlite_plugins.serial.link import Link, acquire
 from viamlite_plugins.serial.settings import PortSettings
 
 from viamlite.attributes import Attributes
-
-if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import ResourceConfig
+from viamlite.driver import Configured
 
 
-class OnLink:
-    """Mixin for a resource on a serial link (put before the component interface)."""
+class OnLink(Configured):
+    """Mixin for a resource on a serial link (put before the component interface).
+
+    A model follows the driver contract (:class:`viamlite.driver.Configured`): its
+    constructor takes ``(name, attributes)``, its :meth:`settings` extends these.
+    """
 
     name: str
     link: Link
@@ -23,15 +24,6 @@ class OnLink:
     def settings(cls, attrs: Attributes) -> dict[str, Any]:
         """Read and check every attribute (raising ConfigError naming the attribute and the fix)."""
         return {"port": PortSettings.read(attrs)}
-
-    @classmethod
-    def validate_config(cls, config: "ResourceConfig") -> list[str]:
-        cls.settings(Attributes.of(config))
-        return []
-
-    @classmethod
-    def from_config(cls, config: "ResourceConfig", dependencies: Mapping[Any, Any]) -> Any:
-        return cls(config.name, Attributes.of(config))  # type: ignore[call-arg]
 
     def _connect(self, settings: dict[str, Any], attrs: Attributes) -> None:
         """Take the port's link, then :meth:`_setup` (claims, attach); a failure gives the link back."""

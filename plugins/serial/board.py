@@ -9,6 +9,7 @@ from viamlite_plugins.serial.link import CALL_TIMEOUT_S
 from viamlite_plugins.serial.settings import parse_analog, pin_arg, pin_attr
 
 from viamlite.attributes import Attributes
+from viamlite.driver import attributes_of
 from viamlite.components.board import AnalogValue, Board, Tick
 from viamlite.errors import InvalidArgumentError, NotSupportedError
 from viamlite.resource import Extra
@@ -35,7 +36,7 @@ class SerialBoard(OnLink, Board):
 
     def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None) -> None:
         super().__init__(name)
-        attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
+        attrs = attributes_of(attributes)
         s = self.settings(attrs)
         self.analogs: dict[str, int] = s["analogs"]
         self._connect(s, attrs)

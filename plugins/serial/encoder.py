@@ -10,6 +10,7 @@ from viamlite_plugins.serial.link import Link
 from viamlite_plugins.serial.settings import pin_attr
 
 from viamlite.attributes import Attributes
+from viamlite.driver import attributes_of
 from viamlite.components.encoder import (
     Encoder,
     EncoderPosition,
@@ -39,7 +40,7 @@ class SerialEncoder(OnLink, Encoder):
 
     def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None) -> None:
         super().__init__(name)
-        attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
+        attrs = attributes_of(attributes)
         s = self.settings(attrs)
         self.pin_a: int = s["pin_a"]
         self.pin_b: int = s["pin_b"]

@@ -8,6 +8,7 @@ from viamlite_plugins.serial.base import OnLink
 from viamlite_plugins.serial.settings import pin_map
 
 from viamlite.attributes import Attributes
+from viamlite.driver import attributes_of
 from viamlite.components.sensor import Sensor
 from viamlite.resource import Extra
 
@@ -31,7 +32,7 @@ class SerialSensor(OnLink, Sensor):
 
     def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None) -> None:
         super().__init__(name)
-        attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
+        attrs = attributes_of(attributes)
         s = self.settings(attrs)
         self.analog: dict[str, int] = s["analog"]
         self.digital: dict[str, int] = s["digital"]

@@ -11,6 +11,7 @@ from viamlite_plugins.serial.link import Link
 from viamlite_plugins.serial.settings import pin_attr
 
 from viamlite.attributes import Attributes
+from viamlite.driver import attributes_of
 from viamlite.components.servo import Servo
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
@@ -40,7 +41,7 @@ class SerialServo(OnLink, Servo):
 
     def __init__(self, name: str, attributes: Mapping[str, Any] | Attributes | None = None) -> None:
         super().__init__(name)
-        attrs = attributes if isinstance(attributes, Attributes) else Attributes(attributes)
+        attrs = attributes_of(attributes)
         s = self.settings(attrs)
         self.pin: int = s["pin"]
         self.min_us: int = s["min_us"]
