@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -91,8 +92,8 @@ class SerialServo(OnLink, Servo):
         from viamlite.fastpath.errors import FailedPrecondition
 
         self._check_open()
-        if isinstance(angle_deg, bool) or not isinstance(angle_deg, (int, float)) or angle_deg != int(angle_deg) \
-                or not 0 <= angle_deg <= 180:
+        if isinstance(angle_deg, bool) or not isinstance(angle_deg, (int, float)) or not math.isfinite(angle_deg) \
+                or angle_deg != int(angle_deg) or not 0 <= angle_deg <= 180:
             raise InvalidArgumentError(f"servo {self.name!r}: angle {angle_deg!r} is out of range; "
                                        "use whole degrees from 0 to 180")
         angle = int(angle_deg)
