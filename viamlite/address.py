@@ -28,9 +28,14 @@ def split_host_port(address: str, *, default_host: str = "127.0.0.1", need_host:
     host, sep, port = address.rpartition(":")
     low = 0 if allow_zero else 1
     if not sep or not port.isdigit() or not low <= int(port) <= 65535 or (need_host and not host.strip("[]")):
-        where = "HOST:PORT" if need_host else "HOST:PORT or :PORT"
+        where = "host:port" if need_host else "host:port or :port"
         raise AddressError(f"{address!r} is not {where} (port {low} to 65535)")
     return host.strip("[]") or default_host, int(port)
+
+
+def show_host(host: str) -> str:
+    """A host as it is written before ``:PORT``: ``::1`` -> ``[::1]``."""
+    return f"[{host}]" if ":" in host else host
 
 
 def strip_scheme(address: str) -> str:
@@ -41,4 +46,4 @@ def strip_scheme(address: str) -> str:
     return address
 
 
-__all__ = ["AddressError", "SCHEMES", "split_host_port", "strip_scheme"]
+__all__ = ["AddressError", "SCHEMES", "show_host", "split_host_port", "strip_scheme"]

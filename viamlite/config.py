@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from viamlite import address as _address
 from viamlite.errors import ConfigError
 from viamlite.names import API, Model, ResourceName
 
@@ -281,15 +282,15 @@ class RemoteConfig:
 
 
 def _check_remote_address(address: str, path: str) -> None:
-    text = address
-    for scheme in ("grpc://", "https://", "http://", "dns:///"):
-        text = text.removeprefix(scheme)
+    """A remote's address: ``host:port`` (a scheme in front is accepted) or a unix socket."""
+    text = _address.strip_scheme(address)
     if text.startswith(("unix:", "/")):
         return
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
-        raise ConfigError(f"address {address!r} is not host:port", path=path,
-                          fix='write it as "arm.local:8080", "192.168.1.20:8080" or "unix:/path/to/socket"')
+    try:
+        _address.split_host_port(text, need_host=True, allow_zero=False)
+    except _address.AddressError as exc:
+        raise ConfigError(f"address {exc}", path=path,
+                          fix='write it as "arm.local:8080", "192.168.1.20:8080" or "unix:/path/to/socket"') from None
 
 
 def _remote_auth(auth: Any, path: str) -> tuple[str, str, str]:
@@ -370,11 +371,12 @@ def read_tls_files(network: NetworkConfig, source: str = "") -> tuple[bytes, byt
 
 
 def split_host_port(text: str, path: str = "bind") -> tuple[str, int]:
-    """Split ``host:port`` (``[::1]:8080`` for IPv6) and check the port."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"{text!r} is not host:port", path=path, fix='write it as "localhost:8080" or "0.0.0.0:8080"')
-    return host.strip("[]") or "0.0.0.0", int(port)
+    """A bind address (``host:port``, ``[::1]:8080``, ``:8080`` for every interface), parsed by
+    :func:`viamlite.address.split_host_port`; a :class:`ConfigError` naming ``path`` if malformed."""
+    try:
+        return _address.split_host_port(text, default_host="0.0.0.0")
+    except _address.AddressError as exc:
+        raise ConfigError(str(exc), path=path, fix='write it as "localhost:8080" or "0.0.0.0:8080"') from None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The exception families of viamlite.
 
 One root, :class:`ViamliteError`; each family also inherits the matching builtin, so
-``except ValueError`` still catches an invalid argument. Every transport maps each
-family to one status code (see ``viamlite.rpc.code_for``).
+``except ValueError`` still catches an invalid argument. Every exception viamlite raises
+derives from the root. One table maps each family to its status code and back, on every
+transport and client (``viamlite.rpc.status.TABLE``): a call that fails on the machine
+raises the same family on the caller's side, over gRPC or the fast path.
 """
 from __future__ import annotations
 
@@ -36,9 +38,19 @@ class ConfigError(ViamliteError, ValueError):
 
 
 class ResourceNotFoundError(ViamliteError, LookupError):
-    """No resource of that API and name is on the machine."""
+    """No resource of that API and name is on the machine.
 
-    def __init__(self, api: object, name: str, available: list[str] | None = None) -> None:
+    ``ResourceNotFoundError(message)`` (no ``name``): the failure as another machine
+    reported it, its message as is (``api`` is None then).
+    """
+
+    api: object = None
+    name: str = ""
+
+    def __init__(self, api: object, name: str | None = None, available: list[str] | None = None) -> None:
+        if name is None:
+            super().__init__(str(api))
+            return
         self.api = api
         self.name = name
         hint = f"; resources of this API: {', '.join(available)}" if available else ""
@@ -73,8 +85,32 @@ class AbortedError(ViamliteError, RuntimeError):
     was waiting on. The message names the resource, the method, how far it got and why."""
 
 
+class DeadlineExceededError(ViamliteError, TimeoutError):
+    """A call did not answer within its deadline."""
+
+
+class ResourceExhaustedError(ViamliteError, RuntimeError):
+    """A limit was reached (connections, streams, subscriptions); the message names it."""
+
+
+class FailedPreconditionError(ViamliteError, RuntimeError):
+    """The call is not allowed in the state it was made in (a second HELLO, a forwarding loop)."""
+
+
+class RemoteError(ViamliteError, RuntimeError):
+    """The machine answered with a failure that has no more specific family (UNKNOWN, INTERNAL)."""
+
+
 class AuthError(ViamliteError, PermissionError):
-    """Authentication failed; the message never says which part of the credentials was right."""
+    """Authentication failed; the message never says which part of the credentials was right.
+
+    ``code``: the status the server answered with, when it came from a reply.
+    """
+
+    def __init__(self, message: str = "", code: "int | str | None" = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class UnauthenticatedError(AuthError):
@@ -87,3 +123,7 @@ class PermissionDeniedError(AuthError):
 
 class ConnectError(ViamliteError, ConnectionError):
     """A machine could not be reached, or the connection to it is down."""
+
+
+class BindError(ViamliteError, OSError):
+    """A server could not listen where it was told to; the message says how to fix it."""

@@ -20,16 +20,19 @@
 #define MSG_EVENT 20
 #define MSG_GOODBYE 21
 
-/* error codes */
+/* error codes: viamlite's status codes (viamlite/rpc/status.py Code, numbered as gRPC's) */
 #define ERR_OK 0
 #define ERR_CANCELLED 1
 #define ERR_UNKNOWN 2
 #define ERR_INVALID_ARGUMENT 3
 #define ERR_DEADLINE_EXCEEDED 4
 #define ERR_NOT_FOUND 5
+#define ERR_ALREADY_EXISTS 6
 #define ERR_PERMISSION_DENIED 7
 #define ERR_RESOURCE_EXHAUSTED 8
 #define ERR_FAILED_PRECONDITION 9
+#define ERR_ABORTED 10
+#define ERR_OUT_OF_RANGE 11
 #define ERR_UNIMPLEMENTED 12
 #define ERR_INTERNAL 13
 #define ERR_UNAVAILABLE 14

@@ -207,7 +207,7 @@ class GrpcRemoteLink(RemoteLink):
                 for s in response.resource_rpc_subtypes if s.proto_service}
 
     def _frames(self) -> tuple[RemoteFrame, ...]:
-        from viamlite.adapters.wire import pose_from_proto
+        from viamlite.rpc.wire import pose_from_proto
         from viamlite.gen import robot_pb2 as pb
 
         try:

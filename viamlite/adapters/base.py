@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from viamlite.adapters.service import ResourceService
-from viamlite.adapters.wire import extra_of, vector_from_proto
 from viamlite.components.base import Base
 from viamlite.gen import base_pb2 as pb
+from viamlite.rpc.wire import extra_of, vector_from_proto
 
 service = ResourceService(Base.API, pb.DESCRIPTOR.services_by_name["BaseService"])
 

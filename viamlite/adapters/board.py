@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from viamlite.adapters.service import Call, ResourceService
-from viamlite.adapters.wire import extra_of, require
 from viamlite.components.board import Board
 from viamlite.gen import board_pb2 as pb
+from viamlite.rpc.wire import extra_of, require
 
 service = ResourceService(Board.API, pb.DESCRIPTOR.services_by_name["BoardService"])
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from viamlite.adapters.service import ResourceService
-from viamlite.adapters.wire import extra_of
 from viamlite.components.encoder import Encoder
 from viamlite.gen import encoder_pb2 as pb
+from viamlite.rpc.wire import extra_of
 
 service = ResourceService(Encoder.API, pb.DESCRIPTOR.services_by_name["EncoderService"])
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from viamlite.adapters.service import ResourceService
-from viamlite.adapters.wire import dict_to_struct, extra_of
 from viamlite.components.gripper import Gripper
 from viamlite.gen import common_pb2
 from viamlite.gen import gripper_pb2 as pb
+from viamlite.rpc.wire import dict_to_struct, extra_of
 
 service = ResourceService(Gripper.API, pb.DESCRIPTOR.services_by_name["GripperService"])
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from viamlite.adapters.service import ResourceService
-from viamlite.adapters.wire import extra_of, orientation_to_proto, vector_to_proto
 from viamlite.components.movement_sensor import MovementSensor
 from viamlite.gen import common_pb2
 from viamlite.gen import movementsensor_pb2 as pb
+from viamlite.rpc.wire import extra_of, orientation_to_proto, vector_to_proto
 
 service = ResourceService(MovementSensor.API, pb.DESCRIPTOR.services_by_name["MovementSensorService"])
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from viamlite.adapters import wire
 from viamlite.gen import common_pb2
 from viamlite.gen import robot_pb2 as pb
 from viamlite.remotes import CHAINS_KEY, MACHINE_KEY, Reachability
-from viamlite.rpc import Call
+from viamlite.rpc import Call, wire
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.machine import Machine

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import json_format
 
 from viamlite import __version__
-from viamlite.adapters import adapter_module, remotes, wire
+from viamlite.adapters import adapter_module, remotes
 from viamlite.adapters.service import message_class, rpc_error
 from viamlite.adapters.session import SESSION_EXPIRED
 from viamlite.components import COMPONENTS
@@ -20,7 +20,7 @@ from viamlite.gen import robot_pb2 as pb
 from viamlite.machine import State
 from viamlite.machine.types import API_VERSION
 from viamlite.names import API
-from viamlite.rpc import Call, Code, Lane, Method, RpcError
+from viamlite.rpc import Call, Code, Lane, Method, RpcError, wire
 from viamlite.spatial import FrameError, Pose
 
 if TYPE_CHECKING:  # pragma: no cover

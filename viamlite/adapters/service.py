@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf import message_factory
 
-from viamlite.adapters import status, wire
+from viamlite.adapters import status
 from viamlite.adapters.session import join_session
 from viamlite.errors import ResourceNotFoundError
 from viamlite.gen import POOL, common_pb2, safety_monitored
 from viamlite.names import API
-from viamlite.rpc import Call, Code, Lane, Method, RpcError
+from viamlite.rpc import Call, Code, Lane, Method, RpcError, wire
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.machine import Machine

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from viamlite.adapters.service import ResourceService
-from viamlite.adapters.wire import extra_of
 from viamlite.components.switch import Switch
 from viamlite.gen import switch_pb2 as pb
+from viamlite.rpc.wire import extra_of
 
 service = ResourceService(Switch.API, pb.DESCRIPTOR.services_by_name["SwitchService"])
 

@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from viamlite.config import MachineConfig, load_config, parse_config
-from viamlite.errors import ConfigError
+from viamlite.errors import BindError, ConfigError
 
 log = logging.getLogger("viamlite.cli.serve")
 
@@ -69,11 +69,11 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     returns the exit code."""
     t0 = time.perf_counter()
     _setup_logging(debug)
+    from viamlite.adapters.serving import MachineServer
+    from viamlite.address import show_host
     from viamlite.config import split_host_port
     from viamlite.fastpath import config as fastpath_config
     from viamlite.machine import ConfigWatcher, Machine
-    from viamlite.adapters.serving import MachineServer
-    from viamlite.transport.grpc_server import BindError
 
     try:
         config = load_config(config_path) if config_path else demo_config()
@@ -101,9 +101,10 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         machine.close()
         print(f"viamlite serve: {exc}", file=sys.stderr)
         return 1
-    host = address.rpartition(":")[0]
+    bind_host, bind_port = split_host_port(address, "--bind" if bind else "network.bind_address")
+    host = show_host(bind_host)
     try:
-        fast = fastpath_config.start(machine, config.raw, grpc_bind_port=split_host_port(address)[1], grpc_port=port,
+        fast = fastpath_config.start(machine, config.raw, grpc_bind_port=bind_port, grpc_port=port,
                                      address=fastpath, disabled=no_fastpath, source=config.source,
                                      authenticator=authority)
     except OSError as exc:

@@ -14,7 +14,6 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from viamlite.adapters import wire
 from viamlite.client.connection import Connection
 from viamlite.client.resources import RemoteResource, proxy_for
 from viamlite.errors import (
@@ -34,6 +33,7 @@ from viamlite.machine.types import (
 )
 from viamlite.names import API, ResourceName
 from viamlite.resource import Resource
+from viamlite.rpc import wire
 
 log = logging.getLogger("viamlite.client")
 

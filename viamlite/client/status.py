@@ -1,9 +1,10 @@
-"""gRPC status codes back to viamlite's typed errors: the one place a client maps them."""
+"""gRPC status codes back to viamlite's typed errors, by the one status table (viamlite.rpc.status)."""
 from __future__ import annotations
 
 from typing import Any
 
 from viamlite import errors
+from viamlite.rpc import status
 
 #: Phrases of grpc's own transport failures (as opposed to a server's UNAVAILABLE answer).
 _TRANSPORT_PHRASES = ("failed to connect", "socket closed", "connection reset", "broken pipe", "goaway",
@@ -11,12 +12,9 @@ _TRANSPORT_PHRASES = ("failed to connect", "socket closed", "connection reset", 
                       "connection aborted", "end of tcp stream", "handshake", "keepalive")
 
 
-class CallTimeoutError(errors.ViamliteError, TimeoutError):
-    """A call did not answer within its deadline."""
-
-
-class RemoteError(errors.ViamliteError, RuntimeError):
-    """The machine answered with a failure that has no more specific family."""
+#: The families a call's status becomes (in viamlite.errors; the old names stay importable).
+CallTimeoutError = errors.DeadlineExceededError
+RemoteError = errors.RemoteError
 
 
 def is_transport_failure(details: str) -> bool:
@@ -25,35 +23,22 @@ def is_transport_failure(details: str) -> bool:
 
 
 def error_for(code_name: str, details: str, where: str = "") -> errors.ViamliteError:
-    """The typed error for a status ``code_name`` (``NOT_FOUND``, ...) and its ``details``.
+    """The typed error for a status ``code_name`` (``NOT_FOUND``, ...) and its ``details``:
+    the family viamlite's status table gives the code (``viamlite.rpc.status``), or
+    :class:`~viamlite.errors.ConnectError` when grpc itself lost the connection.
 
     Every error carries ``.code`` (the status name) so a caller can still tell them apart.
     """
     message = details or code_name
     if where and not message.startswith(where):
         message = f"{where}: {message}"
-    exc: errors.ViamliteError
-    if code_name == "NOT_FOUND":
-        exc = errors.ResourceNotFoundError("?", "")
-        exc.args = (message,)
-    elif code_name in ("INVALID_ARGUMENT", "OUT_OF_RANGE"):
-        exc = errors.InvalidArgumentError(message)
-    elif code_name == "UNIMPLEMENTED":
-        exc = errors.NotSupportedError(message)
-    elif code_name == "UNAVAILABLE":
-        exc = errors.ConnectError(message) if is_transport_failure(details) else errors.UnhealthyResourceError(message)
-    elif code_name == "CANCELLED":
-        exc = errors.CancelledError(message)
-    elif code_name == "ABORTED":
-        exc = errors.AbortedError(message)
-    elif code_name == "DEADLINE_EXCEEDED":
-        exc = CallTimeoutError(message)
-    elif code_name == "UNAUTHENTICATED":
-        exc = errors.UnauthenticatedError(message)
-    elif code_name == "PERMISSION_DENIED":
-        exc = errors.PermissionDeniedError(message)
+    code = status.code_named(code_name)
+    if code == status.Code.UNAVAILABLE and is_transport_failure(details):
+        exc: errors.ViamliteError = errors.ConnectError(message)
+    elif status.family_for(code) is errors.RemoteError:
+        exc = errors.RemoteError(f"{code_name}: {message}")
     else:
-        exc = RemoteError(f"{code_name}: {message}")
+        exc = status.reply_error(code, message)
     exc.code = code_name  # type: ignore[attr-defined]
     return exc
 

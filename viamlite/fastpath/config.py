@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from viamlite.address import AddressError, split_host_port
 from viamlite.errors import ConfigError
 from viamlite.fastpath.schema import MAX_STREAM_FRAME
 
@@ -80,11 +81,10 @@ def parse(raw: Mapping[str, Any], source: str = "") -> FastPathConfig:
 
 
 def check_address(address: str, where: str, source: str = "") -> None:
-    from viamlite.fastpath.server import split_address
-
+    """A ConfigError naming ``where`` unless ``address`` is HOST:PORT (viamlite.address parses it)."""
     try:
-        split_address(address)
-    except ValueError as exc:
+        split_host_port(address)
+    except AddressError as exc:
         raise ConfigError(str(exc), path=where, file=source,
                           fix="write HOST:PORT, such as 127.0.0.1:8081 (port 0 picks a free one)") from None
 

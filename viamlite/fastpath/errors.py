@@ -6,8 +6,9 @@ the server-side error came from, so ``except InvalidArgumentError`` works across
 """
 from __future__ import annotations
 
-from viamlite import errors, rpc
+from viamlite import errors
 from viamlite.fastpath.schema import Err
+from viamlite.rpc import status
 
 
 class FastPathError(errors.ViamliteError):
@@ -33,83 +34,64 @@ class FrameTooLarge(ProtocolError):
     code = Err.RESOURCE_EXHAUSTED
 
 
-class ConnectionClosedError(FastPathError, ConnectionError):
+class ConnectionClosedError(FastPathError, errors.ConnectError):
     """The connection is closed; the message says by whom and why."""
 
     code = Err.UNAVAILABLE
 
 
-class AuthError(FastPathError, PermissionError):
-    """The handshake's credentials were missing or refused."""
-
-    code = Err.UNAUTHENTICATED
+#: The handshake's credentials were missing or refused: viamlite's one AuthError
+#: (``AuthError(message, code)``; ``except AuthError`` works on every client).
+AuthError = errors.AuthError
 
 
 class CallError(FastPathError):
-    """The server answered a request with an error."""
+    """The server answered a request with an error; ``error_for`` raises the subclass for its
+    code, which also inherits the family the status table gives that code."""
 
 
-class InvalidArgument(CallError, errors.InvalidArgumentError):
-    code = Err.INVALID_ARGUMENT
+def _reply_class(row: status.Status, name: str) -> type[CallError]:
+    doc = f"An ERROR reply with code {int(row.code)} {row.code.name}: a {row.family.__name__}."
+    return type(name, (CallError, row.family), {"code": row.code, "__module__": __name__, "__doc__": doc})
 
 
-class NotFound(CallError, LookupError):
-    code = Err.NOT_FOUND
+#: Each code's class, one per row of viamlite.rpc.status.TABLE (named after the code).
+_BY_CODE: dict[int, type[CallError]] = {
+    row.code: _reply_class(row, {"UNIMPLEMENTED": "NotSupported"}.get(
+        row.code.name, row.code.name.title().replace("_", ""))) for row in status.TABLE}
+
+Cancelled = _BY_CODE[Err.CANCELLED]
+InvalidArgument = _BY_CODE[Err.INVALID_ARGUMENT]
+DeadlineExceeded = _BY_CODE[Err.DEADLINE_EXCEEDED]
+NotFound = _BY_CODE[Err.NOT_FOUND]
+PermissionDenied = _BY_CODE[Err.PERMISSION_DENIED]
+ResourceExhausted = _BY_CODE[Err.RESOURCE_EXHAUSTED]
+FailedPrecondition = _BY_CODE[Err.FAILED_PRECONDITION]
+Aborted = _BY_CODE[Err.ABORTED]
+OutOfRange = _BY_CODE[Err.OUT_OF_RANGE]
+NotSupported = _BY_CODE[Err.UNIMPLEMENTED]
+Unavailable = _BY_CODE[Err.UNAVAILABLE]
+Unauthenticated = _BY_CODE[Err.UNAUTHENTICATED]
 
 
-class NotSupported(CallError, errors.NotSupportedError):
-    code = Err.UNIMPLEMENTED
-
-
-class Unavailable(CallError, errors.UnhealthyResourceError):
-    code = Err.UNAVAILABLE
-
-
-class Cancelled(CallError, errors.CancelledError):
-    code = Err.CANCELLED
-
-
-class DeadlineExceeded(CallError, TimeoutError):
-    code = Err.DEADLINE_EXCEEDED
-
-
-class ResourceExhausted(CallError):
-    code = Err.RESOURCE_EXHAUSTED
-
-
-class FailedPrecondition(CallError, RuntimeError):
-    code = Err.FAILED_PRECONDITION
-
-
-class PermissionDenied(CallError, AuthError):
-    code = Err.PERMISSION_DENIED
-
-
-class Unauthenticated(CallError, AuthError):
-    code = Err.UNAUTHENTICATED
-
-
-_BY_CODE: dict[int, type[CallError]] = {c.code: c for c in (
-    InvalidArgument, NotFound, NotSupported, Unavailable, Cancelled, DeadlineExceeded, ResourceExhausted,
-    FailedPrecondition, PermissionDenied, Unauthenticated)}
-_BY_CODE[rpc.Code.ABORTED] = type("Aborted", (CallError, errors.AbortedError), {"code": int(rpc.Code.ABORTED)})
+class Unknown(CallError, errors.RemoteError):
+    """An ERROR reply with a code no family has (UNKNOWN, INTERNAL, ...): the driver failed."""
 
 
 def error_for(code: int, message: str) -> CallError:
     """The exception a client raises for an error reply."""
-    cls = _BY_CODE.get(code, CallError)
-    return cls(message, code)
+    return _BY_CODE.get(code, Unknown)(message, code)
 
 
 # -- server side: which code a resource's exception becomes ---------------------------
-# The same mapping as gRPC's (viamlite.rpc); the fast path's own errors carry their code.
+# The status table's (viamlite.rpc.status); the fast path's own errors carry their code.
 
 
 def code_for(exc: BaseException) -> int:
     """The code for ``exc``; anything not raised on purpose (a driver's bug) is UNKNOWN."""
     if isinstance(exc, FastPathError):
         return exc.code
-    return int(rpc.code_for(exc))
+    return status.code_for(exc)
 
 
-describe = rpc.describe
+describe = status.describe

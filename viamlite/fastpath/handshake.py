@@ -8,14 +8,14 @@ from typing import Any
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.auth import Authenticator
 from viamlite.fastpath.errors import ProtocolError
+from viamlite.rpc import RpcError
 
 
-class Close(Exception):
+class Close(RpcError):
     """End the connection: send GOODBYE with ``code`` and ``reason`` (when possible), then close."""
 
     def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
+        super().__init__(code, reason)
         self.reason = reason
 
 

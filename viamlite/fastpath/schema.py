@@ -4,11 +4,14 @@ One table the server, the clients and the firmware share (docs/fastpath.md lists
 Ids are small integers (below 128, so each packs into one msgpack byte). Ids never
 change meaning; new methods take new ids.
 
-This module imports nothing heavy: the firmware's C header is written from it by hand.
+This module imports nothing heavy (the status codes only): the firmware's C header is
+written from it by hand.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from viamlite.rpc.status import Code
 
 #: Protocol version spoken by this implementation (HELLO carries it).
 VERSION = 1
@@ -42,22 +45,10 @@ REQUEST_LENGTHS = {HELLO: 4, RESOLVE: 4, CALL: 5, SUBSCRIBE: 6, UNSUBSCRIBE: 3, 
                    SETPOINT: 4, CLOSE_STREAM: 3, PING: 2, GOODBYE: 3}
 
 
-# -- error codes (numbered as gRPC status codes, viamlite.rpc.Code) ------------------
-class Err:
-    OK = 0
-    CANCELLED = 1
-    UNKNOWN = 2
-    INVALID_ARGUMENT = 3
-    DEADLINE_EXCEEDED = 4
-    NOT_FOUND = 5
-    PERMISSION_DENIED = 7
-    RESOURCE_EXHAUSTED = 8
-    FAILED_PRECONDITION = 9
-    UNIMPLEMENTED = 12
-    INTERNAL = 13
-    UNAVAILABLE = 14
-    DATA_LOSS = 15
-    UNAUTHENTICATED = 16
+# -- error codes: viamlite's status codes, numbered as gRPC numbers them -------------------
+# ``Err`` is viamlite.rpc.status.Code, the one table of codes and error families
+# (firmware/src/schema.h repeats the numbers for C; a test checks it does).
+Err = Code
 
 
 # -- limits ----------------------------------------------------------------------------

@@ -19,10 +19,12 @@ import struct
 import time
 from typing import Any
 
+from viamlite.errors import ViamliteError
+
 log = logging.getLogger("viamlite.fastpath.serial")
 
 
-class PortError(OSError):
+class PortError(ViamliteError, OSError):
     """A serial port could not be opened; the message says why and how to fix it."""
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from viamlite.address import split_host_port
+from viamlite.errors import BindError
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.auth import Authenticator, is_local_peer
 from viamlite.fastpath.connection import Connection
@@ -41,10 +42,6 @@ MAX_CONNECTIONS = 1024
 BACKLOG = 4096
 #: Connections accepted per readiness of a listener before other sockets get a turn.
 ACCEPT_BATCH = 64
-
-
-class BindError(OSError):
-    """The fast path could not listen where it was told to; the message says how to fix it."""
 
 
 def split_address(address: str) -> tuple[str, int]:

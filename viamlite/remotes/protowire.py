@@ -6,10 +6,12 @@ following the protobuf wire format (varint tags; wire types 0, 1, 2, 5).
 """
 from __future__ import annotations
 
+from viamlite.errors import ViamliteError
+
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 
-class WireFormatError(ValueError):
+class WireFormatError(ViamliteError, ValueError):
     """The bytes are not a well-formed protobuf message."""
 
 

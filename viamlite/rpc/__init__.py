@@ -1,8 +1,13 @@
-"""What adapters and transports share: a served method, a call, a status code.
+"""What both ends of a call share: a served method, a call, a status code, the wire codec.
 
 Transport-neutral: the gRPC transport maps :class:`Code` to grpc's status codes, and
 a transport of another kind can map it to its own. Adapters build :class:`Method` rows;
 transports serve them.
+
+* :mod:`viamlite.rpc.status`: THE table of error families and status codes
+  (:class:`Code`, :func:`code_for`, :class:`RpcError`), read by every server and client.
+* :mod:`viamlite.rpc.wire`: protobuf messages <-> viamlite's Python values, used by the
+  server's adapters, the client and the remote link (imported on its own: it needs protobuf).
 """
 from __future__ import annotations
 
@@ -11,70 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from viamlite import errors
-
-
-class Code(enum.IntEnum):
-    """Status codes, numbered as gRPC numbers them."""
-
-    OK = 0
-    CANCELLED = 1
-    UNKNOWN = 2
-    INVALID_ARGUMENT = 3
-    DEADLINE_EXCEEDED = 4
-    NOT_FOUND = 5
-    ALREADY_EXISTS = 6
-    PERMISSION_DENIED = 7
-    RESOURCE_EXHAUSTED = 8
-    FAILED_PRECONDITION = 9
-    ABORTED = 10
-    OUT_OF_RANGE = 11
-    UNIMPLEMENTED = 12
-    INTERNAL = 13
-    UNAVAILABLE = 14
-    DATA_LOSS = 15
-    UNAUTHENTICATED = 16
-
-
-class RpcError(Exception):
-    """A call's failure: a code and a message a person can act on."""
-
-    def __init__(self, code: Code, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-_CODES: tuple[tuple[type[BaseException], Code], ...] = (
-    (errors.ResourceNotFoundError, Code.NOT_FOUND),
-    (errors.InvalidArgumentError, Code.INVALID_ARGUMENT),
-    (errors.ConfigError, Code.INVALID_ARGUMENT),
-    (errors.NotSupportedError, Code.UNIMPLEMENTED),
-    (errors.UnhealthyResourceError, Code.UNAVAILABLE),
-    (errors.ResourceClosedError, Code.UNAVAILABLE),
-    (errors.CancelledError, Code.CANCELLED),
-    (errors.AbortedError, Code.ABORTED),
-    (errors.UnauthenticatedError, Code.UNAUTHENTICATED),
-    (PermissionError, Code.PERMISSION_DENIED),  # a driver denied a device, or a rejected key
-    (TimeoutError, Code.DEADLINE_EXCEEDED),
-    (NotImplementedError, Code.UNIMPLEMENTED),
-)
-
-
-def code_for(exc: BaseException) -> Code:
-    """The status code an error family becomes, on every transport; anything not raised on
-    purpose (a driver's bug) is UNKNOWN."""
-    for family, code in _CODES:
-        if isinstance(exc, family):
-            return code
-    return Code.UNKNOWN
-
-
-def describe(exc: BaseException, where: str) -> str:
-    """One line a person can act on: where it happened and what went wrong."""
-    if isinstance(exc, errors.ViamliteError):
-        return f"{where}: {exc}"
-    return f"{where}: {type(exc).__name__}: {str(exc) or 'no details'}"
+from viamlite.rpc.status import TABLE, Code, RpcError, code_for, describe
 
 
 class Call(Protocol):
@@ -121,3 +63,6 @@ class Method:
     handler: Callable[[Any, Call], Any]
     server_streaming: bool = False
     lane: Lane = Lane.QUICK
+
+
+__all__ = ["TABLE", "Call", "Code", "Lane", "Method", "Router", "RpcError", "code_for", "describe"]

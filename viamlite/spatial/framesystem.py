@@ -1,18 +1,18 @@
 """The frame system: a tree of named frames rooted at ``world``, each with a pose in its parent."""
 from __future__ import annotations
 
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
 
+from viamlite.errors import ViamliteError
 from viamlite.spatial.algebra import WORLD
 from viamlite.spatial.pose import IDENTITY, Pose
 
 # --------------------------------------------------------------------------- frame system
 
 
-class FrameError(ValueError):
+class FrameError(ViamliteError, ValueError):
     """A frame-system problem: bad frame definition, unknown frame, missing parent, cycle."""
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import grpc
 
+from viamlite.address import AddressError, show_host, split_host_port, strip_scheme
 from viamlite.errors import ConnectError, PermissionDeniedError, UnauthenticatedError
 
 log = logging.getLogger("viamlite.dial")
@@ -66,19 +67,16 @@ class Target:
 
 def parse_address(address: str) -> Target:
     """``host:port``, ``[v6]:port``, ``unix:/path`` or an existing socket path."""
-    text = address.strip()
-    for prefix in ("grpc://", "https://", "http://", "dns:///"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+    text = strip_scheme(address.strip())
     if text.startswith("unix:"):
         return Target(f"unix:{os.path.abspath(text[len('unix:'):].removeprefix('//'))}")
     if text.startswith("/") or (os.path.sep in text and os.path.exists(text)):
         return Target(f"unix:{os.path.abspath(text)}")
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise ConnectError(f"cannot dial {address!r}: expected HOST:PORT (such as localhost:8080) or unix:/path")
-    host = host.strip("[]")
-    return Target(f"[{host}]:{port}" if ":" in host else f"{host}:{port}", host, int(port))
+    try:
+        host, port = split_host_port(text, need_host=True, allow_zero=False)
+    except AddressError:
+        raise ConnectError(f"cannot dial {address!r}: expected HOST:PORT (such as localhost:8080) or unix:/path") from None
+    return Target(f"{show_host(host)}:{port}", host, port)
 
 
 def probe_certificate(target: Target, timeout: float) -> bytes | None:

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
+from viamlite.errors import BindError
 from viamlite.rpc import Code, Lane, Method, Router, RpcError
 from viamlite.transport.workers import ElasticExecutor
 
@@ -32,10 +33,6 @@ _STATUS = {code.value[0]: code for code in grpc.StatusCode}
 
 def status_code(code: Code) -> grpc.StatusCode:
     return _STATUS[int(code)]
-
-
-class BindError(OSError):
-    """The address could not be bound (in use, or not an address of this host)."""
 
 
 class _GrpcCall:

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from google.protobuf import json_format, message_factory
 
-from viamlite.adapters import wire
 from viamlite.errors import NotSupportedError
 from viamlite.gen import POOL, common_pb2
 from viamlite.names import API
 from viamlite.resource import Extra, Resource
+from viamlite.rpc import wire
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.client.connection import Connection

@@ -1,10 +1,10 @@
 """Base proxy: ``viam.component.base.v1.BaseService``."""
 from __future__ import annotations
 
-from viamlite.adapters.wire import vector_to_proto
 from viamlite.client.resources._base import RemoteResource
 from viamlite.components.base import Base, BaseProperties
 from viamlite.resource import Extra
+from viamlite.rpc.wire import vector_to_proto
 from viamlite.spatial import Vector3
 
 

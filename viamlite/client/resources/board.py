@@ -42,7 +42,7 @@ class BoardClient(RemoteResource, Board):
     def stream_ticks(self, interrupts: Sequence[str], *, extra: Extra = None) -> Iterator[Tick]:
         from google.protobuf import message_factory
 
-        from viamlite.adapters import wire
+        from viamlite.rpc import wire
 
         self._check_open()
         md = self._service.methods_by_name["StreamTicks"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from viamlite.adapters.wire import orientation_from_proto, vector_from_proto
 from viamlite.client.resources._base import RemoteResource
 from viamlite.components.movement_sensor import (
     Accuracy,
@@ -14,6 +13,7 @@ from viamlite.components.movement_sensor import (
     MovementSensorProperties,
 )
 from viamlite.resource import Extra
+from viamlite.rpc.wire import orientation_from_proto, vector_from_proto
 from viamlite.spatial import OrientationVector, Vector3
 
 _OPTIONAL = ("position_hdop", "position_vdop", "position_nmea_gga_fix", "compass_degrees_error")
