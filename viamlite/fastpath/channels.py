@@ -17,6 +17,7 @@ import msgpack
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.dispatch import to_wire
 from viamlite.fastpath.errors import code_for, describe
+from viamlite.fastpath.handshake import RequestError, show
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.fastpath.reactor import Reactor, Timer
@@ -121,8 +122,6 @@ class Channels:
 
     def check_free(self) -> None:
         """Raise RESOURCE_EXHAUSTED when all of the connection's channels are in use."""
-        from viamlite.fastpath.serverprotocol import RequestError
-
         if len(self.items) >= MAX_CHANNELS:
             raise RequestError(S.Err.RESOURCE_EXHAUSTED, f"a connection may hold at most {MAX_CHANNELS} subscriptions "
                                "and setpoint streams together; close some")
@@ -204,8 +203,6 @@ class Channels:
 
     # -- ending -------------------------------------------------------------------------
     def remove(self, channel: Any, kind: type) -> None:
-        from viamlite.fastpath.serverprotocol import RequestError, show
-
         item = self.items.get(channel) if type(channel) is int else None
         if type(item) is not kind:
             what = "subscription" if kind is Sampler else "setpoint stream"

@@ -1,4 +1,6 @@
-"""HELLO on the server: the protocol version, the options, and the credentials it carries."""
+"""HELLO on the server (the protocol version, the options, the credentials it carries), and
+the two ways a request fails: an ERROR reply (:class:`RequestError`) or the end of the
+connection (:class:`Close`)."""
 from __future__ import annotations
 
 import time
@@ -7,7 +9,6 @@ from typing import Any
 
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.auth import Authenticator
-from viamlite.fastpath.errors import ProtocolError
 from viamlite.rpc import RpcError
 
 
@@ -17,6 +18,15 @@ class Close(RpcError):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(code, reason)
         self.reason = reason
+
+
+class RequestError(Exception):
+    """Answer the request with an ERROR reply."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass
@@ -90,4 +100,4 @@ def hello_info(accepted: Accepted, session: int, max_frame: int, *, with_token: 
     return info
 
 
-__all__ = ["Close", "Accepted", "accept_hello", "hello_info", "show", "ProtocolError"]
+__all__ = ["Close", "RequestError", "Accepted", "accept_hello", "hello_info", "show"]

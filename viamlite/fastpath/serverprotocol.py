@@ -24,7 +24,7 @@ from viamlite.fastpath import schema as S
 from viamlite.fastpath.channels import Channels, Sampler, SetpointSink
 from viamlite.fastpath.dispatch import bind, offered, to_wire
 from viamlite.fastpath.errors import code_for, describe
-from viamlite.fastpath.handshake import Close, accept_hello, hello_info, show
+from viamlite.fastpath.handshake import Close, RequestError, accept_hello, hello_info, show
 from viamlite.names import API
 from viamlite.state import ConnectionState
 
@@ -41,15 +41,6 @@ MAX_LONG_CALLS = 64
 AUTH_RECHECK_S = 1.0
 #: Request ids are unsigned 32-bit integers.
 MAX_REQUEST_ID = (1 << 32) - 1
-
-
-class RequestError(Exception):
-    """Answer the request with an ERROR reply."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ServedHandle:
