@@ -1,8 +1,13 @@
 """The HIL pytest plugin: ``python -m pytest -p hil.plugin hil/scenarios --rig hil/rigs/sim.json``.
 
+Installed with viamlite, pytest loads it in every run (the ``pytest11`` entry point
+``hil.plugin``, so ``-p hil.plugin`` names the same plugin). It stays inert (no options
+read, no files written, no hooks acting) unless the run is a HIL run: ``--rig`` is given,
+or the paths to test are in ``hil/scenarios``.
+
 Options:
 
-* ``--rig FILE``: the rig file (default ``hil/rigs/sim.json``).
+* ``--rig FILE``: the rig file (default, in a run of ``hil/scenarios``: ``hil/rigs/sim.json``).
 * ``--hil-out DIR``: where the JSON record (``record.json``) and, unless ``--junitxml``
   is given, the JUnit XML (``junit.xml``) go (default ``hil-results/<rig name>``).
 
@@ -22,11 +27,12 @@ import os
 import platform
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from hil.rig import Rig, RigError, RigFile, load_rig, open_rig
+if TYPE_CHECKING:  # pragma: no cover
+    from hil.rig import Rig, RigFile
 
 _ROOT = Path(__file__).resolve().parent
 _RECORD = pytest.StashKey[dict]()
@@ -34,17 +40,39 @@ _RECORD = pytest.StashKey[dict]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hil", "hardware in the loop")
-    group.addoption("--rig", default=str(_ROOT / "rigs" / "sim.json"),
+    group.addoption("--rig", default=None,
                     help="rig file (JSON): hil/rigs/sim.json runs the firmware in the simulator, "
                          "hil/rigs/serial.json a board on a serial port")
     group.addoption("--hil-out", default=None,
                     help="directory for record.json and junit.xml (default hil-results/<rig name>)")
 
 
+def _rig_path(config: pytest.Config) -> str | None:
+    """The rig file of a HIL run; None when this run is not one."""
+    rig = config.getoption("--rig", None)
+    if rig is not None:
+        return str(rig)
+    scenarios = _ROOT / "scenarios"
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve()
+        if path == scenarios or scenarios in path.parents:
+            return str(_ROOT / "rigs" / "sim.json")
+    return None
+
+
+def _active(config: pytest.Config) -> bool:
+    return _RECORD in config.stash
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    rig = _rig_path(config)
+    if rig is None:
+        return
+    from hil.rig import RigError, load_rig  # only in a HIL run: loading the plugin imports no viamlite
+
     try:
-        rigfile = load_rig(config.getoption("--rig"))
+        rigfile = load_rig(rig)
     except RigError as exc:
         raise pytest.UsageError(str(exc)) from None
     out = Path(config.getoption("--hil-out") or Path("hil-results") / rigfile.name)
@@ -64,19 +92,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config._hil_rigfile = rigfile  # type: ignore[attr-defined]
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not _active(config):
+        return None
     rigfile: RigFile = config._hil_rigfile  # type: ignore[attr-defined]
     return f"hil rig: {rigfile.name} ({rigfile.kind}, port {rigfile.port}) from {rigfile.path}"
 
 
 @pytest.fixture(scope="session")
 def rigfile(pytestconfig: pytest.Config) -> RigFile:
+    if not _active(pytestconfig):
+        raise pytest.UsageError("the HIL fixtures need a rig: add --rig hil/rigs/sim.json (the firmware in the "
+                                "simulator) or another rig file")
     return pytestconfig._hil_rigfile  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
 def rig(rigfile: RigFile, pytestconfig: pytest.Config) -> Iterator[Rig]:
     from hil.build import toolchain_missing
+    from hil.rig import open_rig
 
     if rigfile.kind == "sim" or rigfile.port == "sim":
         missing = toolchain_missing()
@@ -103,6 +137,8 @@ def fw(rig: Rig, pytestconfig: pytest.Config) -> Any:
 def hil_figures(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     figures: dict[str, Any] = {}
     yield figures
+    if not _active(request.config):
+        return
     entry = request.config.stash[_RECORD]["scenarios"].setdefault(request.node.nodeid, {})
     entry["figures"] = figures
     for key, value in figures.items():
@@ -112,6 +148,8 @@ def hil_figures(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     report = yield
+    if not _active(item.config):
+        return report
     scenarios = item.config.stash[_RECORD]["scenarios"]
     entry = scenarios.setdefault(item.nodeid, {})
     if report.when == "call" or (report.when != "call" and report.outcome == "failed") \

@@ -1,4 +1,8 @@
-"""Shared fixtures: a real ``viamlite serve`` process, and an in-process served machine."""
+"""Shared fixtures: a real ``viamlite serve`` process.
+
+An in-process served machine (``served_machine``) and ``wait_for`` come from viamlite's own
+pytest plugin, viamlite.testing.plugin, which the ``pytest11`` entry point loads.
+"""
 from __future__ import annotations
 
 import json
@@ -100,22 +104,3 @@ def demo_server() -> Iterator[ServeProcess]:
     proc = ServeProcess(["--bind", "127.0.0.1:0"])
     yield proc
     proc.stop()
-
-
-@pytest.fixture
-def served_machine() -> Iterator[Any]:
-    """An in-process machine served on a free port: yields (machine, grpc channel)."""
-    import grpc
-
-    from viamlite.machine import Machine
-    from viamlite.cli.serve import demo_config
-    from viamlite.adapters.serving import MachineServer
-
-    machine = Machine(demo_config())
-    server = MachineServer(machine)
-    port = server.start("127.0.0.1:0")
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    yield machine, channel
-    channel.close()
-    server.stop(0)
-    machine.close()

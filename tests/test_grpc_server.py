@@ -12,12 +12,19 @@ from google.protobuf import descriptor_pb2, descriptor_pool
 from viamlite.gen import motor_pb2, robot_pb2, servo_pb2
 
 
+@pytest.fixture
+def demo(served_machine: Any) -> tuple[Any, grpc.Channel]:
+    """The demo machine served on loopback (viamlite.testing's ``served_machine``): (machine, channel)."""
+    served = served_machine()
+    return served.machine, served.channel
+
+
 def unary(channel: grpc.Channel, path: str, request: bytes, timeout: float = 5) -> bytes:
     return channel.unary_unary(path)(request, timeout=timeout)
 
 
-def test_unknown_method_is_unimplemented_with_its_name(served_machine: Any) -> None:
-    _, channel = served_machine
+def test_unknown_method_is_unimplemented_with_its_name(demo: Any) -> None:
+    _, channel = demo
     for path in ("/viam.robot.v1.RobotService/SendTraces", "/acme.Nope/Frobnicate"):
         with pytest.raises(grpc.RpcError) as info:
             unary(channel, path, b"")
@@ -25,8 +32,8 @@ def test_unknown_method_is_unimplemented_with_its_name(served_machine: Any) -> N
         assert path in info.value.details()
 
 
-def test_malformed_request_is_invalid_argument_and_server_keeps_serving(served_machine: Any) -> None:
-    _, channel = served_machine
+def test_malformed_request_is_invalid_argument_and_server_keeps_serving(demo: Any) -> None:
+    _, channel = demo
     with pytest.raises(grpc.RpcError) as info:
         unary(channel, "/viam.component.servo.v1.ServoService/Move", b"\xff\xff\xff\xff")
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -36,8 +43,8 @@ def test_malformed_request_is_invalid_argument_and_server_keeps_serving(served_m
     assert servo_pb2.GetPositionResponse.FromString(reply).position_deg == 0
 
 
-def test_driver_errors_and_not_found(served_machine: Any) -> None:
-    _, channel = served_machine
+def test_driver_errors_and_not_found(demo: Any) -> None:
+    _, channel = demo
     with pytest.raises(grpc.RpcError) as info:
         unary(channel, "/viam.component.servo.v1.ServoService/Move",
               servo_pb2.MoveRequest(name="nope", angle_deg=1).SerializeToString())
@@ -49,8 +56,8 @@ def test_driver_errors_and_not_found(served_machine: Any) -> None:
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_operations_listed_and_cancelled(served_machine: Any) -> None:
-    machine, channel = served_machine
+def test_operations_listed_and_cancelled(demo: Any) -> None:
+    machine, channel = demo
     errors: list[grpc.RpcError] = []
 
     def go() -> None:
@@ -85,8 +92,8 @@ def _reflect(channel: grpc.Channel, version: str, request: dict[str, Any]) -> An
 
 
 @pytest.mark.parametrize("version", ["v1", "v1alpha"])
-def test_reflection_lists_services_and_gives_complete_descriptors(served_machine: Any, version: str) -> None:
-    _, channel = served_machine
+def test_reflection_lists_services_and_gives_complete_descriptors(demo: Any, version: str) -> None:
+    _, channel = demo
     services = {s.name for s in _reflect(channel, version, {"list_services": ""}).list_services_response.service}
     assert {"viam.robot.v1.RobotService", "viam.component.servo.v1.ServoService",
             "viam.component.board.v1.BoardService", f"grpc.reflection.{version}.ServerReflection"} <= services

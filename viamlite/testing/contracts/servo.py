@@ -53,7 +53,8 @@ class ServoContract(Contract):
         angle = capabilities.angles[1 % len(capabilities.angles)]
         resource.move(angle, extra={"contract": True})
         self._settled(resource, capabilities)
-        assert abs(resource.get_position(extra={"contract": True}) - angle) <= capabilities.tolerance_deg
+        position = resource.get_position(extra={"contract": True})
+        assert abs(position - angle) <= capabilities.tolerance_deg, f"moved to {angle}, get_position answers {position}"
         resource.stop(extra={"contract": True})
 
     def test_stop_leaves_it_still_where_it_was(self, resource: Any, capabilities: ServoCapabilities) -> None:
@@ -62,7 +63,8 @@ class ServoContract(Contract):
         self._settled(resource, capabilities)
         resource.stop()
         assert resource.is_moving() is False
-        assert abs(resource.get_position() - angle) <= capabilities.tolerance_deg
+        position = resource.get_position()
+        assert abs(position - angle) <= capabilities.tolerance_deg, f"stopped at {angle}, get_position answers {position}"
         resource.stop()  # stopping a stopped servo is harmless
 
     def test_bad_angles_are_invalid_arguments_and_change_nothing(self, resource: Any,
@@ -72,4 +74,6 @@ class ServoContract(Contract):
         self._settled(resource, capabilities)
         for bad in (*capabilities.out_of_range, *NOT_FINITE, *NOT_NUMBERS):
             raises(InvalidArgumentError, lambda bad=bad: resource.move(bad), f"move({bad!r})")
-        assert abs(resource.get_position() - angle) <= capabilities.tolerance_deg
+        position = resource.get_position()
+        assert abs(position - angle) <= capabilities.tolerance_deg, \
+            f"after refused moves from {angle}, get_position answers {position}"
