@@ -113,6 +113,15 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         print(f"viamlite serve: {exc}", file=sys.stderr)
         return 1
     watcher = ConfigWatcher(machine, config_path).start() if config_path else None
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    # before the banner: a supervisor that signals as soon as it reads the banner gets a clean stop
+    if not repl:
+        signal.signal(signal.SIGINT, on_signal)  # with the REPL, Ctrl-C cancels the running call
+    signal.signal(signal.SIGTERM, on_signal)
     source = config_path or "the embedded demo machine"
     mode = ("TLS" if tls else "plaintext") + (", API keys" if config.auth else "")
     print(f"viamlite serving {source} on {host}:{port} (gRPC, {mode}), pid {os.getpid()}, "
@@ -121,13 +130,6 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         print(fast[1], flush=True)
     print(machine.describe(), flush=True)
 
-    def on_signal(signum: int, frame: object) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    if not repl:
-        signal.signal(signal.SIGINT, on_signal)  # with the REPL, Ctrl-C cancels the running call
-    signal.signal(signal.SIGTERM, on_signal)
     if repl:
         from viamlite.cli.repl import run_repl
 
