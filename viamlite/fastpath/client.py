@@ -212,6 +212,7 @@ class FastPathClient:
         self._replies: dict[int, list] = {}
         self._channels: dict[int, Subscription | SetpointStream] = {}
         self._handles: dict[tuple[str, str], Handle] = {}
+        self._specs: dict[tuple[str, str], S.MethodSpec] = {}  # (api, method name) -> spec
         self._pending_subs: dict[int, Subscription] = {}
         self._sock_timeout: float | None = -1.0
         self._rcvtimeo = -1.0
@@ -257,9 +258,14 @@ class FastPathClient:
         if type(handle) is not Handle:
             if isinstance(handle, str):
                 handle = self.resolve(handle)
-        spec = _BY_ID.get(method) if type(method) is int else None
+        if type(method) is int:
+            spec = _BY_ID.get(method)
+        else:
+            spec = self._specs.get((handle.api, method))
         if spec is None:
             spec = method_spec(handle.subtype, method)
+            if type(method) is str:
+                self._specs[(handle.api, method)] = spec
         # a tuple goes on the wire as an array, as a list does
         return self._request([S.CALL, None, handle.number, spec.id, args], timeout)
 
