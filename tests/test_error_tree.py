@@ -27,8 +27,6 @@ from viamlite.rpc import status
 OUTSIDE_THE_TREE = {
     "viamlite.resource.MustRebuild": "a driver's reconfigure() signal, caught by the machine (the driver "
                                      "contract's module)",
-    "viamlite.fastpath.serverprotocol.RequestError": "turned into an ERROR reply inside the server's protocol "
-                                                     "(the layered fast path's module)",
 }
 
 

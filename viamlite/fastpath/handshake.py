@@ -20,13 +20,8 @@ class Close(RpcError):
         self.reason = reason
 
 
-class RequestError(Exception):
-    """Answer the request with an ERROR reply."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class RequestError(RpcError):
+    """Answer the request with an ERROR reply (``code``, ``message``)."""
 
 
 @dataclass

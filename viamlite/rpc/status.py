@@ -89,7 +89,10 @@ class RpcError(errors.ViamliteError):
 
     def __init__(self, code: Code | int, message: str) -> None:
         super().__init__(message)
-        self.code = Code(code)
+        try:
+            self.code: Code | int = Code(code)
+        except ValueError:  # a number no status has (relayed as a peer sent it): kept as is
+            self.code = code
         self.message = message
 
 
@@ -97,7 +100,7 @@ def code_for(exc: BaseException) -> Code:
     """The status code an error becomes, on every transport; anything not raised on
     purpose (a driver's bug) is UNKNOWN."""
     if isinstance(exc, RpcError):
-        return exc.code
+        return exc.code if isinstance(exc.code, Code) else Code.UNKNOWN
     for family, code in _RAISED:
         if isinstance(exc, family):
             return code
