@@ -14,6 +14,7 @@ from viamlite.attributes import Attributes
 from viamlite.components.board import AnalogValue, Board, Tick, TickStream
 from viamlite.driver import Configured, attributes_of
 from viamlite.errors import InvalidArgumentError, NotSupportedError
+from viamlite.machine import operations
 from viamlite.resource import Extra
 
 log = logging.getLogger(__name__)
@@ -374,7 +375,7 @@ class BlinkaBoard(Configured, Board):
         if isinstance(interrupts, str):
             raise InvalidArgumentError(f"interrupts must be a list of names, got the string {interrupts!r}")
         names = frozenset(self._interrupt(name) for name in interrupts) or None
-        stream = TickStream(self, names)
+        stream = TickStream(self, names, operation=operations.current)
         with self._lock:
             self._check_open()
             self._streams.add(stream)

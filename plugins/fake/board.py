@@ -10,6 +10,7 @@ from typing import Any
 from viamlite_plugins.fake import FakeResource, finite, in_range
 
 from viamlite.attributes import Attributes
+from viamlite.machine import operations
 from viamlite.components.board import AnalogValue, Board, PowerMode, Tick, TickStream
 from viamlite.errors import InvalidArgumentError
 from viamlite.resource import Extra
@@ -169,7 +170,7 @@ class FakeBoard(FakeResource, Board):
             raise InvalidArgumentError(f"interrupts must be a list of names, got the string {interrupts!r}")
         names = frozenset(_pin(name, "digital interrupt") for name in interrupts) or None
         self._record("stream_ticks", extra, interrupts=sorted(names) if names else [])
-        stream = TickStream(self, names)
+        stream = TickStream(self, names, operation=operations.current)
         with self._lock:
             self._check_open()
             self._streams.add(stream)

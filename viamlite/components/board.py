@@ -7,7 +7,7 @@ from __future__ import annotations
 import queue
 import threading
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from viamlite.errors import CancelledError
@@ -48,15 +48,19 @@ class TickStream(Iterator[Tick]):
     tick and ends after :meth:`close` or when the board closes; inside a cancelled
     operation it raises CancelledError.
 
-    A board's ``stream_ticks`` makes one per call (``TickStream(board, names)``), keeps it
+    A board's ``stream_ticks`` makes one per call (``TickStream(board, names, operation=...)``), keeps it
     while open, feeds it ``put(tick)`` for each edge it ``wants``, and closes every stream
     when it closes; ``close`` calls the board's ``_unsubscribe(stream)``.
     """
 
     max_queued = 10_000
 
-    def __init__(self, board: "TickSource", names: frozenset[str] | None) -> None:
+    def __init__(self, board: "TickSource", names: frozenset[str] | None, *,
+                 operation: Callable[[], Any] | None = None) -> None:
+        """``operation()`` answers the running operation (``viamlite.machine.operations.current``)
+        or None; a stream given it ends a wait in a cancelled operation."""
         self.board = board
+        self._operation = operation
         self.names = names  # None: every interrupt
         self.dropped = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -75,15 +79,13 @@ class TickStream(Iterator[Tick]):
         return self
 
     def __next__(self) -> Tick:
-        from viamlite.machine import operations  # not at import: components stay below the machine
-
         while True:  # ticks queued before a close are still delivered
             try:
                 item = self._queue.get(timeout=POLL_S)
             except queue.Empty:
                 if self._closed.is_set():
                     raise StopIteration from None
-                op = operations.current()
+                op = self._operation() if self._operation is not None else None
                 if op is not None and op.is_cancelled():
                     self.close()
                     raise CancelledError(f"{op.method} was cancelled") from None
