@@ -285,6 +285,7 @@ class _SessionCall:
 
 
 def test_relayed_calls_of_apis_without_an_adapter_join_their_session() -> None:
+    from viamlite.adapters.session import join_session
     from viamlite.remotes.forward import RemoteRouter
     from viamlite.rpc import Code, RpcError
 
@@ -293,7 +294,7 @@ def test_relayed_calls_of_apis_without_an_adapter_join_their_session() -> None:
     config = {"remotes": [remote(prefix="b-")], "network": {"sessions": {"heartbeat_window": "10s"}}}
     with Machine.from_config(config, plugin_manager=build_plugin_manager(extra=[links])) as machine:
         links.links["b"].set([RemoteResource(arm, "arm1")])
-        router = RemoteRouter(machine)
+        router = RemoteRouter(machine, join_session)
         session = machine.sessions.start()
         path = "/viam.component.arm.v1.ArmService/MoveToPosition"
         relay = router(path, protowire.replace_string(b"", "b-arm1", 1), _SessionCall(session.id))

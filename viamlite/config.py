@@ -67,6 +67,12 @@ class FrameConfig:
     orientation: Mapping[str, Any] | None = None
     geometry: Mapping[str, Any] | None = None
 
+    def pose(self) -> Any:
+        """The :class:`~viamlite.spatial.Pose` this block places its frame at, relative to its parent."""
+        from viamlite.spatial import Pose, Vector3, parse_orientation
+
+        return Pose(Vector3(*self.translation), parse_orientation(self.orientation))
+
     @classmethod
     def parse(cls, obj: Any, path: str) -> "FrameConfig":
         _expect(obj, dict, path, "an object", 'write "frame": {"parent": "world", "translation": {"x": 0, "y": 0, "z": 0}}')

@@ -44,10 +44,11 @@ class MachineServer:
 
             methods += auth_methods(authority)
             gate = auth_gate(authority)
+        from viamlite.adapters.session import join_session
         from viamlite.remotes.forward import RemoteRouter
 
         self.grpc = GrpcServer(methods, pool=POOL, quick_workers=quick_workers, long_workers=long_workers, gate=gate,
-                               router=RemoteRouter(machine))
+                               router=RemoteRouter(machine, join_session))
         self.port = 0
 
     def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:

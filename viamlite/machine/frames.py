@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from viamlite.config import FrameConfig, MachineConfig
-from viamlite.spatial import FrameSystem, Pose, Vector3, parse_orientation
+from viamlite.spatial import FrameSystem, Pose
 
 
 def frame_pose(frame: FrameConfig) -> Pose:
     """The pose a frame block places its frame at, relative to its parent."""
-    return Pose(Vector3(*frame.translation), parse_orientation(frame.orientation))
+    return frame.pose()
 
 
 def build_frame_system(config: MachineConfig, extra: Iterable[tuple[str, str, Pose, Any]] = ()) -> FrameSystem:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from viamlite.remotes import protowire
-from viamlite.adapters.session import join_session
 from viamlite.gen import POOL, is_safety_monitored
 from viamlite.remotes import VIA_KEY, ForwardOptions, RemoteManager, Route
 from viamlite.rpc import Call, Code, RpcError
@@ -70,9 +69,12 @@ class RemoteRouter:
     """The transport's router: relays calls of paths not served here to the remote that
     has the named resource."""
 
-    def __init__(self, machine: "Machine") -> None:
+    def __init__(self, machine: "Machine", join: "Callable[[Machine, Call, Any, bool], Any] | None" = None) -> None:
+        """``join(machine, call, key, monitored)`` puts a relayed call in its caller's session (the
+        transport's adapters give theirs), so an expired session stops what it moved there too."""
         self.machine = machine
         self.manager: RemoteManager = machine.remotes
+        self._join = join
 
     def __call__(self, path: str, first: bytes, call: Call) -> Callable[[Iterator[bytes]], Iterator[bytes]] | None:
         name = protowire.read_string(first, 1)
@@ -84,7 +86,8 @@ class RemoteRouter:
         # A call this machine has no adapter for may still move something (an arm, say):
         # in a session, remember it, so an expired session stops it there.
         monitored = is_safety_monitored(path) or not _known_service(path)
-        join_session(self.machine, call, (route.api, route.name), monitored)
+        if self._join is not None:
+            self._join(self.machine, call, (route.api, route.name), monitored)
         options = options_for(self.manager, call)
 
         def renamed(requests: Iterator[bytes]) -> Iterator[bytes]:

@@ -293,8 +293,6 @@ def _frames(links: Sequence[RemoteLink], kept_by_link: Mapping[str, set[str]]) -
     Only frames of resources the table kept, and the frames they hang from, are taken:
     frames that came around a loop are left out with their resources.
     """
-    from viamlite.machine.frames import frame_pose
-
     out: list[tuple[str, str, Any, Any]] = []
     for link in links:
         cfg = link.config
@@ -309,7 +307,7 @@ def _frames(links: Sequence[RemoteLink], kept_by_link: Mapping[str, set[str]]) -
         root = "world"
         if cfg.frame is not None:
             root = cfg.world_frame
-            out.append((root, cfg.frame.parent, frame_pose(cfg.frame), None))
+            out.append((root, cfg.frame.parent, cfg.frame.pose(), None))
         for frame in link.frames:
             if frame.name not in wanted:
                 continue
