@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
-from viamlite.errors import NotSupportedError
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.channels import Channels, Sampler, SetpointSink
-from viamlite.fastpath.dispatch import bind, offered, to_wire
+from viamlite.fastpath.dispatch import to_wire
 from viamlite.fastpath.errors import code_for, describe
+from viamlite.fastpath.handles import HandleTable, ServedHandle
 from viamlite.fastpath.handshake import Close, RequestError, accept_hello, hello_info, show
-from viamlite.names import API
 from viamlite.state import ConnectionState
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,27 +34,11 @@ log = logging.getLogger("viamlite.fastpath")
 _ids = itertools.count(1)
 _unpackb = msgpack.unpackb
 CALL, RESULT, ERROR = S.CALL, S.RESULT, S.ERROR
-MAX_HANDLES = 1024
 MAX_LONG_CALLS = 64
 #: How often a session opened with credentials has them checked again (revoked keys, expiry).
 AUTH_RECHECK_S = 1.0
 #: Request ids are unsigned 32-bit integers.
 MAX_REQUEST_ID = (1 << 32) - 1
-
-
-class ServedHandle:
-    """A resolved resource: looked up again when it was rebuilt by a reconfigure."""
-
-    __slots__ = ("number", "api", "subtype", "name", "key", "resource", "bound")
-
-    def __init__(self, number: int, api: API, name: str, resource: Any) -> None:
-        self.number = number
-        self.api = api
-        self.subtype = api.subtype
-        self.name = name
-        self.key = (api, name)
-        self.resource = resource
-        self.bound: dict[Any, tuple[Callable[[Any], Any], S.MethodSpec, bool]] = {}
 
 
 class ServerProtocol:
@@ -77,8 +60,8 @@ class ServerProtocol:
         self.client_name = ""
         self._token = ""  # checked again every AUTH_RECHECK_S: a revoked key or expired token ends the session
         self._auth_checked = 0.0
-        self._handles: list[ServedHandle | None] = [None]
-        self._by_name: dict[tuple[str, str], ServedHandle] = {}
+        self.handles = HandleTable(self.machine)
+        self._handle, self._lookup, self.bound = self.handles.get, self.handles.lookup, self.handles.bound
         self.channels = Channels(self, conn.server.reactor)
         self._moved: dict[Any, Any] = {}
         self._movers = self.machine.movers
@@ -94,7 +77,7 @@ class ServerProtocol:
         out: list[bytes] = []
         pack = self._packer.pack
         frame = self.frame
-        handles, moved, movers, owner = self._handles, self._moved, self._movers, self.owner
+        handles, moved, movers, owner = self.handles.numbered, self._moved, self._movers, self.owner
         ready = self.state is ConnectionState.READY
         for payload in frames:
             try:
@@ -204,7 +187,7 @@ class ServerProtocol:
         if kind == S.PING:
             return [S.RESULT, msg[1], time.time_ns()]
         if kind == S.RESOLVE:
-            return [S.RESULT, msg[1], self._on_resolve(msg)]
+            return [S.RESULT, msg[1], self.handles.resolve(msg[2], msg[3])]
         if kind == S.SUBSCRIBE:
             return self._on_subscribe(msg)
         if kind == S.OPEN_STREAM:
@@ -226,73 +209,6 @@ class ServerProtocol:
                  f" ({self.client_name})" if self.client_name else "")
         info = hello_info(accepted, self.id, self.max_frame, with_token=bool(options.get("key_id")))
         return [S.RESULT, msg[1], info]
-
-    def _on_resolve(self, msg: list) -> list:
-        _, rid, name, api = msg
-        if not isinstance(name, str) or not name:
-            raise RequestError(S.Err.INVALID_ARGUMENT, f"RESOLVE needs a resource name, got {show(name)}")
-        if api is not None and not isinstance(api, str):
-            raise RequestError(S.Err.INVALID_ARGUMENT, f"RESOLVE's API must be a string or nil, got {show(api)}")
-        try:
-            parsed = API.parse(api) if api and ":" in api else API.component(api) if api else None
-        except ValueError as exc:
-            raise RequestError(S.Err.INVALID_ARGUMENT, str(exc)) from None
-        try:
-            if parsed is not None:
-                resource = self.machine.resource(parsed, name)
-            else:
-                resource = self.machine.resource_by_name(name)
-                parsed = resource.API
-        except Exception as exc:
-            raise RequestError(code_for(exc), str(exc)) from None
-        key = (str(parsed), name)
-        handle = self._by_name.get(key)
-        if handle is None:
-            if len(self._handles) > MAX_HANDLES:
-                raise RequestError(S.Err.RESOURCE_EXHAUSTED, f"a connection may resolve at most {MAX_HANDLES} resources")
-            handle = ServedHandle(len(self._handles), parsed, name, resource)
-            self._handles.append(handle)
-            self._by_name[key] = handle
-        return [handle.number, str(parsed), offered(resource, parsed.subtype)]
-
-    def _handle(self, number: Any) -> ServedHandle:
-        try:
-            handle = self._handles[number] if type(number) is int and number > 0 else None
-        except IndexError:
-            handle = None
-        if handle is None:
-            raise RequestError(S.Err.NOT_FOUND, f"unknown handle {show(number)}; RESOLVE the resource's name first "
-                               f"(this connection has handles 1 to {len(self._handles) - 1})")
-        return handle
-
-    def bound(self, handle: ServedHandle, method: Any) -> Callable[[Any], Any]:
-        """The call for ``method`` on the resource ``handle`` names now."""
-        return self._lookup(handle, method)[0]
-
-    def _bind(self, handle: ServedHandle, method: Any) -> tuple[Callable[[Any], Any], S.MethodSpec, bool]:
-        spec = S.BY_ID.get(method) if type(method) is int else None
-        if spec is None:
-            raise RequestError(S.Err.UNIMPLEMENTED, f"unknown method id {show(method)}; see the method table in "
-                               "docs/fastpath.md (RESOLVE lists the ids a resource offers)")
-        try:
-            fn = bind(handle.resource, handle.subtype, spec)
-        except NotSupportedError as exc:
-            raise RequestError(S.Err.UNIMPLEMENTED, str(exc)) from None
-        handle.bound[method] = entry = (fn, spec, spec.long)
-        return entry
-
-    def _lookup(self, handle: ServedHandle, method: Any) -> tuple[Callable[[Any], Any], S.MethodSpec]:
-        if handle.resource._closed:  # removed or rebuilt by a reconfigure: look it up again
-            try:
-                resource = self.machine.resource(handle.api, handle.name)
-            except Exception as exc:
-                raise RequestError(code_for(exc), str(exc)) from None
-            handle.resource = resource
-            handle.bound.clear()
-        entry = handle.bound.get(method)
-        if entry is None:
-            entry = self._bind(handle, method)
-        return entry[0], entry[1]
 
     def _moves(self, handle: ServedHandle) -> None:
         self._moved[handle.key] = handle.resource
