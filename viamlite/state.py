@@ -15,8 +15,8 @@ class ConnectionState(enum.Enum):
     CONNECTING = "connecting"
     #: connected; the handshake (HELLO, authentication) is not done yet
     HANDSHAKE = "handshake"
-    #: serving calls
-    READY = "ready"
+    #: connected, handshake done: calls go through
+    CONNECTED = "connected"
     #: lost; a reconnecting owner dials again
     DISCONNECTED = "disconnected"
     #: closed for good

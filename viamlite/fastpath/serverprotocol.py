@@ -78,7 +78,7 @@ class ServerProtocol:
         pack = self._packer.pack
         frame = self.frame
         handles, moved, movers, owner = self.handles.numbered, self._moved, self._movers, self.owner
-        ready = self.state is ConnectionState.READY
+        ready = self.state is ConnectionState.CONNECTED
         for payload in frames:
             try:
                 msg = _unpackb(payload)
@@ -125,7 +125,7 @@ class ServerProtocol:
                     self.conn.write(b"".join(out))
                     out = []
                     reply.start()
-            ready = self.state is ConnectionState.READY
+            ready = self.state is ConnectionState.CONNECTED
         return out
 
     def _pack(self, message: list) -> bytes:
@@ -149,7 +149,7 @@ class ServerProtocol:
 
     # -- requests -----------------------------------------------------------------------
     def _dispatch(self, msg: Any) -> list | None:
-        ready = self.state is ConnectionState.READY
+        ready = self.state is ConnectionState.CONNECTED
         if type(msg) is not list or not msg or type(msg[0]) is not int:
             if not ready:
                 raise Close(S.Err.FAILED_PRECONDITION, f"the first message must be HELLO, got {show(msg)}")
@@ -202,7 +202,7 @@ class ServerProtocol:
         accepted = accept_hello(msg, authenticator=self.server.authenticator, remote=self.remote)
         self.key_id, self.client_name = accepted.key_id, accepted.client_name
         self._token, self._auth_checked = accepted.token, time.monotonic()
-        self.state = ConnectionState.READY
+        self.state = ConnectionState.CONNECTED
         if accepted.session_timeout:
             self.channels.start_session_timer(accepted.session_timeout)
         log.info("fast-path session %d from %s%s", self.id, self.conn.peer,
