@@ -262,9 +262,9 @@ def floor_family(fast_address: str) -> tuple[str, str]:
     """The floor uses the fast path's transport: a unix socket or TCP on the same host."""
     if fast_address.startswith("unix:") or fast_address.startswith("/"):
         return "unix", ""
-    from viamlite.fastpath.server import split_address
+    from viamlite.address import split_host_port
 
-    host, _ = split_address(fast_address)
+    host, _ = split_host_port(fast_address)
     return "tcp", host
 
 
@@ -275,12 +275,15 @@ def run(args: argparse.Namespace) -> int:
     from viamlite.fastpath.client import FastPathClient
     from viamlite.fastpath.errors import FastPathError
     from viamlite.fastpath.framing import encode_stream
-    from viamlite.fastpath.server import split_address
+    from viamlite.address import split_host_port
 
     try:
-        host, port = split_address(args.address)
+        host, port = split_host_port(args.address)
     except ValueError as exc:
         print(f"viamlite bench: --address: {exc}", file=sys.stderr)
+        return 2
+    if args.rounds < 1 or not args.seconds > 0:
+        print("viamlite bench: --rounds must be at least 1 and --seconds above 0", file=sys.stderr)
         return 2
     fast_address = args.fastpath or f"{host}:{port + 1}"
     seconds = args.seconds
@@ -340,7 +343,8 @@ def run(args: argparse.Namespace) -> int:
         above = fast["p50"] - fl["p50"]
         times = fast["p99"] / fl["p99"] if fl["p99"] > 0 else float("nan")
         steal_seq = steal_between(cpu0, cpu1)
-        print(f"against the floor (every call of the {args.rounds} rounds; host steal {steal_seq:.1%} meanwhile)")
+        rounds = "the 1 round" if args.rounds == 1 else f"the {args.rounds} rounds"
+        print(f"against the floor (every call of {rounds}; host steal {steal_seq:.1%} meanwhile)")
         print(f"  {'':<10} {'p50 us':>8} {'p99 us':>8}")
         print(f"  {'floor':<10} {fl['p50']:>8.1f} {fl['p99']:>8.1f}")
         print(f"  {'fast path':<10} {fast['p50']:>8.1f} {fast['p99']:>8.1f}")
