@@ -147,7 +147,7 @@ def burst(host: str, port: int, count: int, timeout: float) -> dict[str, float]:
     hello = _LEN.pack(len(hello)) + hello
     start = clock()
     for _ in range(count):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = Conn(sock, clock())
@@ -260,7 +260,10 @@ def main() -> int:
         base = proc_status(pid) if pid else {"rss_kb": 0, "threads": 0, "fds": 0}
         print(f"bench_churn: fast path {address}, server pid {pid or '?'}; {args.cycles} cycles of "
               f"{args.connections} connections (HELLO each, then close)")
-        print(f"before: RSS {base['rss_kb'] / 1024:.1f} MB, {base['threads']} threads, {base['fds']} fds\n")
+        if pid:
+            print(f"before: RSS {base['rss_kb'] / 1024:.1f} MB, {base['threads']} threads, {base['fds']} fds\n")
+        else:
+            print("(no --pid: the server's RSS, threads and fds are not measured)\n")
         print(f"{'cycle':>5} {'RSS MB':>7} {'thr peak':>8} {'thr after':>9} {'fds':>5} {'burst ms':>9} "
               f"{'connect max ms':>14} {'hello max ms':>12} {'>=1s':>5} {'failed':>6}")
         rss_after: list[float] = []
@@ -276,7 +279,11 @@ def main() -> int:
             peak = sampler.peak if sampler else 0
             rss_after.append(after["rss_kb"] / 1024)
             peaks.append(peak)
-            print(f"{cycle:>5} {after['rss_kb'] / 1024:>7.1f} {peak:>8} {after['threads']:>9} {after['fds']:>5} "
+            if pid:
+                figures = f"{after['rss_kb'] / 1024:>7.1f} {peak:>8} {after['threads']:>9} {after['fds']:>5}"
+            else:  # no pid given: the server's own figures are unknown
+                figures = f"{'-':>7} {'-':>8} {'-':>9} {'-':>5}"
+            print(f"{cycle:>5} {figures} "
                   f"{r['burst_s'] * 1e3:>9.0f} {r['connect_max_s'] * 1e3:>14.1f} {r['hello_max_s'] * 1e3:>12.1f} "
                   f"{r['slow']:>5} {r['failed']:>6}" + (f"  first failure: {r['first_failure']}" if r["failed"] else ""),
                   flush=True)
