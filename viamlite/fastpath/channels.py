@@ -12,10 +12,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import msgpack
 
 from viamlite.fastpath import schema as S
-from viamlite.fastpath.dispatch import to_wire
+from viamlite.fastpath.dispatch import packer
 from viamlite.fastpath.errors import code_for, describe
 from viamlite.fastpath.handshake import RequestError, show
 
@@ -48,7 +47,6 @@ class Sampler:
         self.k = 0
         self.t0 = 0.0
         self._timer: "Timer | None" = None
-        self._packer = msgpack.Packer(default=to_wire)
 
     def start(self, reactor: "Reactor") -> None:
         """Take sample 0 now (after the SUBSCRIBE's RESULT was written), then one per period."""
@@ -70,11 +68,12 @@ class Sampler:
         if now - (self.t0 + k * period) >= self.backlog:  # fell far behind: skip the late samples
             k = int((now - self.t0) / period)
         if proto.backlog() < SAMPLE_BACKLOG_BYTES:
+            pack = packer().pack
             try:
                 value = proto.bound(self.handle, self.spec.id)(self.args)
-                data = self._packer.pack([S.SAMPLE, self.channel, k, time.time_ns(), value])
+                data = pack([S.SAMPLE, self.channel, k, time.time_ns(), value])
             except Exception as exc:
-                data = self._packer.pack([S.EVENT, self.channel, k, code_for(exc),
+                data = pack([S.EVENT, self.channel, k, code_for(exc),
                                           describe(exc, f"{self.handle.subtype} {self.handle.name!r} {self.spec.name}")])
             if not proto.write(proto.frame(data)):
                 return

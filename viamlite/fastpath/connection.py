@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("viamlite.fastpath")
 #: Bytes waiting for a client that does not read, beyond which its connection is closed.
 MAX_QUEUED_BYTES = 16 << 20
-_RECV = 262144
+_RECV = 65536  # above glibc's mmap threshold, every read would fault in fresh pages
 
 
 class Connection:
@@ -99,6 +99,13 @@ class Connection:
         self._closed = True
         self.close_reason = reason
         self.sock.close()
+
+    def hello_accepted(self) -> None:
+        """HELLO is done: its deadline is off (a pending timer would also keep the loop on
+        its microsecond wait)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     # -- reading --------------------------------------------------------------------------
     def _on_ready(self, events: int) -> None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import msgpack
 
 from viamlite.errors import InvalidArgumentError, NotSupportedError
 from viamlite.fastpath.schema import MethodSpec, methods_for
@@ -132,6 +135,18 @@ def offered(resource: Any, subtype: str) -> list[int]:
     """Ids of the table's methods this resource offers (firmware-only ones excluded)."""
     return sorted(spec.id for name, spec in methods_for(subtype).items()
                   if not spec.firmware and callable(getattr(resource, name, None)))
+
+
+_local = threading.local()
+
+
+def packer() -> msgpack.Packer:
+    """This thread's packer (one per loop thread, not one per connection: each holds a buffer)."""
+    try:
+        return _local.packer
+    except AttributeError:
+        _local.packer = found = msgpack.Packer(default=to_wire)
+        return found
 
 
 def to_wire(value: Any) -> Any:

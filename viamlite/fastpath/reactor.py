@@ -48,6 +48,11 @@ class Timer:
 
     def cancel(self) -> None:
         self.cancelled = True
+        self.callback = _nothing  # what it would have called (a closed connection) is let go now
+
+
+def _nothing() -> None:
+    pass
 
 
 class Reactor:
@@ -201,8 +206,10 @@ class Reactor:
                         timeout = timers[0][0] - clock()
                         if timeout <= 0:
                             ready = poll(0)
-                        elif precise >= 0:
+                        elif precise >= 0 and timeout < 0.002:
                             ready = poll(0) if wait((precise,), (), (), timeout)[0] else ()
+                        elif precise >= 0:  # epoll's milliseconds, rounded up, would overshoot: wake early
+                            ready = poll(timeout - 0.001)
                         else:
                             ready = poll(timeout * scale)
                     else:

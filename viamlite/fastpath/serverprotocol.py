@@ -21,7 +21,7 @@ import msgpack
 
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.channels import Channels, Sampler, SetpointSink
-from viamlite.fastpath.dispatch import to_wire
+from viamlite.fastpath.dispatch import packer, to_wire
 from viamlite.fastpath.errors import code_for, describe
 from viamlite.fastpath.handles import HandleTable, ServedHandle
 from viamlite.fastpath.handshake import Close, RequestError, accept_hello, hello_info, show
@@ -67,7 +67,6 @@ class ServerProtocol:
         self._movers = self.machine.movers
         self._ops: set[Any] = set()
         self.stopped_at: float | None = None  # monotonic time the session's resources were stopped
-        self._packer = msgpack.Packer(default=to_wire)
 
     # -- frames in, frames out --------------------------------------------------------------
     def handle_frames(self, frames: list[bytes], now: float) -> list[bytes]:
@@ -75,7 +74,7 @@ class ServerProtocol:
             self._recheck_credentials()
         self.channels.received(now)
         out: list[bytes] = []
-        pack = self._packer.pack
+        pack = packer().pack
         frame = self.frame
         handles, moved, movers, owner = self.handles.numbered, self._moved, self._movers, self.owner
         ready = self.state is ConnectionState.CONNECTED
@@ -203,6 +202,7 @@ class ServerProtocol:
         self.key_id, self.client_name = accepted.key_id, accepted.client_name
         self._token, self._auth_checked = accepted.token, time.monotonic()
         self.state = ConnectionState.CONNECTED
+        self.conn.hello_accepted()
         if accepted.session_timeout:
             self.channels.start_session_timer(accepted.session_timeout)
         log.info("fast-path session %d from %s%s", self.id, self.conn.peer,
