@@ -33,7 +33,18 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("viamlite.fastpath")
 #: Bytes waiting for a client that does not read, beyond which its connection is closed.
 MAX_QUEUED_BYTES = 16 << 20
-_RECV = 65536  # above glibc's mmap threshold, every read would fault in fresh pages
+_RECV = 65536
+_buffers = threading.local()
+
+
+def _buffer() -> memoryview:
+    """This loop thread's receive buffer: reads go into it and only what arrived is copied
+    out, so no large block is allocated and shrunk per read (which fragments the C heap)."""
+    try:
+        return _buffers.view
+    except AttributeError:
+        _buffers.view = view = memoryview(bytearray(_RECV))
+        return view
 
 
 class Connection:
@@ -115,8 +126,10 @@ class Connection:
             self._on_readable()
 
     def _on_readable(self) -> None:
+        view = _buffer()
         try:
-            data = self.sock.recv(_RECV)
+            size = self.sock.recv_into(view)
+            data = view[:size].tobytes()
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -252,6 +265,7 @@ class Connection:
             pass
         self.sock.close()
         log.info("fast-path session %d from %s ended: %s", self.id, self.peer, self.close_reason)
+        self.protocol.detach()
         self.server._forget(self)
 
     def shutdown(self, reason: str) -> None:

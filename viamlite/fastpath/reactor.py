@@ -39,16 +39,20 @@ _ERRORS = select.POLLERR | select.POLLHUP
 class Timer:
     """A scheduled callback; :meth:`cancel` keeps it from running."""
 
-    __slots__ = ("when", "callback", "cancelled")
+    __slots__ = ("when", "callback", "cancelled", "_reactor")
 
-    def __init__(self, when: float, callback: Callable[[], Any]) -> None:
+    def __init__(self, when: float, callback: Callable[[], Any], reactor: "Reactor | None" = None) -> None:
         self.when = when
         self.callback = callback
         self.cancelled = False
+        self._reactor = reactor
 
     def cancel(self) -> None:
-        self.cancelled = True
-        self.callback = _nothing  # what it would have called (a closed connection) is let go now
+        if not self.cancelled:
+            self.cancelled = True
+            self.callback = _nothing  # what it would have called (a closed connection) is let go now
+            if self._reactor is not None:
+                self._reactor._cancelled()
 
 
 def _nothing() -> None:
@@ -71,6 +75,7 @@ class Reactor:
         self._masks: dict[int, int] = {}
         self._held: set[int] = set()  # fds whose handler is stuck on an old loop thread
         self._timers: list[tuple[float, int, Timer]] = []
+        self._cancelled_count = 0
         self._seq = itertools.count()
         self._soon: deque[Callable[[], Any]] = deque()
         self._lock = threading.Lock()  # the poller's registrations and the timer heap
@@ -150,13 +155,24 @@ class Reactor:
     # -- scheduling ---------------------------------------------------------------------
     def call_at(self, when: float, callback: Callable[[], Any]) -> Timer:
         """Run ``callback`` on the loop thread at monotonic time ``when``."""
-        timer = Timer(when, callback)
+        timer = Timer(when, callback, self)
         with self._lock:
             first = not self._timers or when < self._timers[0][0]
             heapq.heappush(self._timers, (when, next(self._seq), timer))
         if first and not self.in_loop():
             self._wake()
         return timer
+
+    def _cancelled(self) -> None:
+        """Cancelled timers wait in the heap until due; when they are most of it, drop them
+        (a burst of closed connections leaves one per connection)."""
+        self._cancelled_count += 1  # the loop compacts the heap (:meth:`_compact`)
+
+    def _compact(self) -> None:
+        with self._lock:
+            self._timers[:] = [entry for entry in self._timers if not entry[2].cancelled]
+            heapq.heapify(self._timers)
+            self._cancelled_count = 0
 
     def call_later(self, delay: float, callback: Callable[[], Any]) -> Timer:
         return self.call_at(time.monotonic() + delay, callback)
@@ -239,6 +255,8 @@ class Reactor:
                     if self._owner is not me:
                         return
                 if timers:
+                    if self._cancelled_count > 256 and self._cancelled_count * 2 > len(timers):
+                        self._compact()
                     now = clock()
                     while timers and timers[0][0] <= now:
                         with self._lock:

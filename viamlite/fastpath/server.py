@@ -189,6 +189,7 @@ class FastPathServer:
         with self._lock:
             self._connections.discard(conn)
 
+
     @property
     def connections(self) -> list[Connection]:
         with self._lock:

@@ -343,6 +343,14 @@ class ServerProtocol:
             log.info("fast-path session %d: stopped %s (%s)", self.id, ", ".join(names), why)
         return names
 
+    def detach(self) -> None:
+        """Let go of the connection once it is closed: a late long call's result is dropped,
+        and the closed session is freed at once, not when the garbage collector gets to it."""
+        self.write = _dropped
+        self.backlog = _empty
+        self.conn = None  # type: ignore[assignment]
+        self.channels.proto = None  # type: ignore[assignment]
+
     def end(self, reason: str) -> None:
         """The session is over: channels closed, long calls cancelled, what it moved stopped."""
         self.state = ConnectionState.CLOSED
@@ -350,6 +358,14 @@ class ServerProtocol:
         for op in list(self._ops):
             op.cancel()
         self.stop_moved(f"connection ended: {reason}")
+
+
+def _dropped(data: bytes) -> bool:
+    return False
+
+
+def _empty() -> int:
+    return 0
 
 
 def _request_id(msg: Any) -> int:
