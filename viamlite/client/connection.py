@@ -1,10 +1,17 @@
 """A client's link to one machine: dial, per-call metadata, health checks, reconnect.
 
-:class:`Connection` owns the channel and the one place where calls are made (so per-call
-metadata such as a session id is added in one spot). :class:`Reconnector` is its background
-health keeper: it checks the machine every ``check_interval`` seconds, marks the connection
-down when a check fails, and dials again until the machine answers. While the connection is
-down, calls raise :class:`~viamlite.errors.ConnectError` at once, naming the cause.
+:class:`Connection` owns the channel and the one place where calls are made, and offers
+hooks to what rides on it: state listeners (:meth:`Connection.on_state_change`), per-call
+metadata (:meth:`Connection.add_metadata_hook`) and call failures
+(:meth:`Connection.on_call_error`). The session keeper
+(:class:`~viamlite.client.session.SessionKeeper`) attaches through them; the connection
+knows nothing of sessions.
+
+A :class:`~viamlite.reconnect.Reconnector` keeps it healthy in the background: it checks the
+machine every ``check_interval`` seconds, the connection goes
+:attr:`~viamlite.state.ConnectionState.DISCONNECTED` when a check (or a call) fails, and the
+keeper dials again, with backoff, until the machine answers. While the connection is down,
+calls raise :class:`~viamlite.errors.ConnectError` at once, naming the cause.
 """
 from __future__ import annotations
 
@@ -16,14 +23,17 @@ from typing import Any
 
 import grpc
 
-from viamlite.client.session import SessionKeeper
 from viamlite.client.status import from_rpc_error
 from viamlite.errors import AuthError, ConnectError, ViamliteError
+from viamlite.reconnect import Backoff, Reconnector
+from viamlite.state import ConnectionState
 from viamlite.transport.dial import Dialed, dial
 
 log = logging.getLogger("viamlite.client")
 
 HEALTH_METHOD = "/viam.robot.v1.RobotService/ResourceNames"
+#: Redial waits after the connection is lost: at once, then 0.25 s growing 1.5 times up to 2 s.
+BACKOFF_FIRST_S, BACKOFF_MAX_S, BACKOFF_FACTOR = 0.25, 2.0, 1.5
 
 
 class CancelScope:
@@ -54,11 +64,8 @@ cancel_scope: contextvars.ContextVar[CancelScope | None] = contextvars.ContextVa
                                                                                 default=None)
 
 
-class State:
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
-    CLOSED = "closed"
+#: The older name of the client's states (they were string constants; the enum's values are the same words).
+State = ConnectionState
 
 
 class Connection:
@@ -75,12 +82,17 @@ class Connection:
         self._lock = threading.Lock()
         self._dialed: Dialed | None = None
         self._callables: dict[str, Any] = {}
-        self.state = State.CONNECTING
+        self.state = ConnectionState.CONNECTING
         self.last_error = ""
-        self._listeners: list[Callable[[str], None]] = []
-        self._metadata_hooks: list[Callable[[], Sequence[tuple[str, str]]]] = []
-        self._reconnector: Reconnector | None = None
-        self.sessions = SessionKeeper(self)
+        self._listeners: list[Callable[[ConnectionState], None]] = []
+        self._metadata_hooks: list[Callable[[str], Sequence[tuple[str, str]]]] = []
+        self._error_hooks: list[Callable[[Any, str], None]] = []
+        self._reconnector = Reconnector(state=lambda: self.state, check=self.check, reconnect=self.redial,
+                                        check_interval=lambda: self.check_interval,
+                                        backoff=Backoff(BACKOFF_FIRST_S, BACKOFF_MAX_S, BACKOFF_FACTOR),
+                                        name="viamlite-client-health")
+        #: The session keeper attached by whoever built the client (None: calls carry no session).
+        self.sessions: Any = None
 
     # -- lifecycle ---------------------------------------------------------------
     def open(self) -> "Connection":
@@ -92,41 +104,46 @@ class Connection:
             dialed.close()
             raise
         self._install(dialed)
-        self._reconnector = Reconnector(self).start()
+        self._reconnector.start()
         return self
 
     def close(self) -> None:
         with self._lock:
-            if self.state == State.CLOSED:
+            if self.state is ConnectionState.CLOSED:
                 return
-            self.state = State.CLOSED
+            self.state = ConnectionState.CLOSED
             dialed, self._dialed = self._dialed, None
             self._callables = {}
-        self.sessions.close()
-        if self._reconnector is not None:
-            self._reconnector.stop()
+        self._notify(ConnectionState.CLOSED)
+        self._reconnector.stop()
         if dialed is not None:
             dialed.close()
 
     @property
     def connected(self) -> bool:
-        return self.state == State.CONNECTED
+        return self.state is ConnectionState.CONNECTED
 
     @property
     def tls(self) -> bool:
         return bool(self._dialed and self._dialed.tls)
 
-    def on_state_change(self, listener: Callable[[str], None]) -> None:
-        """Call ``listener(state)`` whenever the connection goes up or down."""
+    def on_state_change(self, listener: Callable[[ConnectionState], None]) -> None:
+        """Call ``listener(state)`` whenever the connection's state changes (CLOSED included)."""
         self._listeners.append(listener)
 
-    def add_metadata_hook(self, hook: Callable[[], Sequence[tuple[str, str]]]) -> None:
-        """Add per-call metadata (a session id, for instance) to every call."""
+    def add_metadata_hook(self, hook: Callable[[str], Sequence[tuple[str, str]]]) -> None:
+        """Add per-call metadata to every call: ``hook(path)`` gives the pairs a call to
+        ``path`` carries (a session id, for instance)."""
         self._metadata_hooks.append(hook)
+
+    def on_call_error(self, hook: Callable[[Any, str], None]) -> None:
+        """Call ``hook(rpc_error, where)`` when a call fails with a gRPC error (before it is
+        raised as a typed error)."""
+        self._error_hooks.append(hook)
 
     def _install(self, dialed: Dialed) -> None:
         with self._lock:
-            if self.state == State.CLOSED:
+            if self.state is ConnectionState.CLOSED:
                 dialed.close()
                 return
             old, self._dialed = self._dialed, dialed
@@ -134,30 +151,32 @@ class Connection:
             self.last_error = ""
         if old is not None and old is not dialed:
             old.close()
-            self.sessions.reset()  # a machine that restarted knows nothing of the old session
-        self._set_state(State.CONNECTED)
+        self._set_state(ConnectionState.CONNECTED)
 
     def mark_down(self, reason: str) -> None:
         """Record that the machine stopped answering; the reconnector takes over."""
         with self._lock:
-            if self.state == State.CLOSED:
+            if self.state is ConnectionState.CLOSED:
                 return
             self.last_error = reason
-        if self.state != State.DISCONNECTED:
+        if self.state is not ConnectionState.DISCONNECTED:
             log.warning("lost the connection to %s: %s; reconnecting in the background", self.address, reason)
-            self._set_state(State.DISCONNECTED)
-        if self._reconnector is not None:
-            self._reconnector.wake()
+            self._set_state(ConnectionState.DISCONNECTED)
+        self._reconnector.wake()
 
-    def _set_state(self, state: str) -> None:
-        changed = self.state != state
-        self.state = state
-        if changed:
-            for listener in list(self._listeners):
-                try:
-                    listener(state)
-                except Exception:  # a listener's failure must not break the connection
-                    log.exception("connection listener failed")
+    def _set_state(self, state: ConnectionState) -> None:
+        with self._lock:
+            if self.state is ConnectionState.CLOSED or self.state is state:
+                return
+            self.state = state
+        self._notify(state)
+
+    def _notify(self, state: ConnectionState) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(state)
+            except Exception:  # a listener's failure must not break the connection
+                log.exception("connection listener failed")
 
     # -- health ------------------------------------------------------------------
     def _check(self, dialed: Dialed, timeout: float) -> None:
@@ -188,8 +207,8 @@ class Connection:
         except ViamliteError as exc:
             self.mark_down(str(exc))
             return False
-        if self.state == State.DISCONNECTED:
-            self._set_state(State.CONNECTED)
+        if self.state is ConnectionState.DISCONNECTED:
+            self._set_state(ConnectionState.CONNECTED)
         return True
 
     def redial(self) -> bool:
@@ -212,9 +231,9 @@ class Connection:
     # -- calls -------------------------------------------------------------------
     def _callable(self, path: str, response_class: type, streaming: bool = False) -> Any:
         with self._lock:
-            if self.state == State.CLOSED:
+            if self.state is ConnectionState.CLOSED:
                 raise ConnectError(f"the client of {self.address} is closed; connect again")
-            if self.state != State.CONNECTED or self._dialed is None:
+            if self.state is not ConnectionState.CONNECTED or self._dialed is None:
                 raise ConnectError(f"not connected to {self.address} ({self.last_error or 'connecting'}); "
                                    f"reconnecting in the background, try again shortly")
             key = ("s" if streaming else "u") + path
@@ -226,10 +245,10 @@ class Connection:
             return fn
 
     def metadata(self, path: str = "") -> tuple[tuple[str, str], ...]:
-        """The metadata a call to ``path`` carries: the session id, then the hooks' pairs."""
-        out: list[tuple[str, str]] = list(self.sessions.metadata_for(path))
+        """The metadata a call to ``path`` carries: the hooks' pairs, in the order they were added."""
+        out: list[tuple[str, str]] = []
         for hook in self._metadata_hooks:
-            out.extend(hook())
+            out.extend(hook(path))
         return tuple(out)
 
     def call_plain(self, path: str, request: Any, response_class: type, *, timeout: float | None = None) -> Any:
@@ -277,14 +296,19 @@ class Connection:
             call.cancel()
 
     def failure(self, err: Any, where: str) -> ViamliteError:
+        """The typed error for gRPC error ``err`` of a call (``where``); tells the error hooks,
+        and marks the connection down when the machine could not be reached."""
+        for hook in list(self._error_hooks):
+            try:
+                hook(err, where)
+            except Exception:  # a hook's failure must not hide the call's error
+                log.exception("call error hook failed")
         exc = from_rpc_error(err, where)
         if isinstance(exc, ConnectError):
             self.mark_down(err.details() or err.code().name)
             exc = ConnectError(f"{where}: lost the connection to {self.address} ({err.details()}); "
                                f"reconnecting in the background, try again shortly")
             exc.code = "UNAVAILABLE"  # type: ignore[attr-defined]
-        elif err.code() == grpc.StatusCode.INVALID_ARGUMENT and err.details() == "SESSION_EXPIRED":
-            self.sessions.reset()  # the next move starts a new session
         elif err.code() == grpc.StatusCode.UNAUTHENTICATED and self._dialed and self._dialed.credentials:
             self._dialed.credentials.invalidate()
         return exc
@@ -293,45 +317,3 @@ class Connection:
 def _serialize(message: Any) -> bytes:
     return message.SerializeToString()
 
-
-class Reconnector:
-    """Keeps a :class:`Connection` healthy: periodic checks while up, redials while down."""
-
-    def __init__(self, connection: Connection, max_backoff: float = 2.0) -> None:
-        self.connection = connection
-        self.max_backoff = max_backoff
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="viamlite-client-health", daemon=True)
-
-    def start(self) -> "Reconnector":
-        self._thread.start()
-        return self
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        conn = self.connection
-        delay = conn.check_interval
-        while not self._stop.is_set():
-            self._wake.wait(delay)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            if conn.state == State.CONNECTED:
-                conn.check()
-                delay = conn.check_interval if conn.state == State.CONNECTED else 0.0
-            elif conn.state == State.DISCONNECTED:
-                if conn.redial():
-                    delay = conn.check_interval
-                else:  # back off: 0.25 s, then longer, up to max_backoff
-                    delay = min(self.max_backoff, max(0.25, delay * 1.5))
-            else:
-                return

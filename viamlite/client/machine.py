@@ -16,6 +16,7 @@ from google.protobuf import json_format
 
 from viamlite.client.connection import Connection
 from viamlite.client.resources import RemoteResource, proxy_for
+from viamlite.client.session import SessionKeeper
 from viamlite.errors import (
     NotSupportedError,
     ResourceNotFoundError,
@@ -34,6 +35,7 @@ from viamlite.machine.types import (
 from viamlite.names import API, ResourceName
 from viamlite.resource import Resource
 from viamlite.rpc import wire
+from viamlite.state import ConnectionState
 
 log = logging.getLogger("viamlite.client")
 
@@ -56,11 +58,15 @@ class MachineClient:
     """A remote machine: machine-wide calls plus its resources by API and name.
 
     Thread-safe; the connection is kept healthy in the background, and a call made while
-    the machine is unreachable raises :class:`~viamlite.errors.ConnectError`.
+    the machine is unreachable raises :class:`~viamlite.errors.ConnectError`. The client
+    attaches a :class:`~viamlite.client.session.SessionKeeper` to its connection (unless one
+    is attached already), so moves run in a session as with the Viam SDKs.
     """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        if connection.sessions is None:
+            SessionKeeper.attach(connection)
         self._lock = threading.Lock()
         self._names: list[ResourceName] = []
         self._proxies: dict[tuple[API, str], RemoteResource] = {}
@@ -69,7 +75,9 @@ class MachineClient:
     def connect(cls, address: str, *, api_key_id: str | None = None, api_key: str | None = None,
                 timeout: float = 10.0, insecure: bool | None = None, check_interval: float = 1.0) -> "MachineClient":
         connection = Connection(address, api_key_id=api_key_id, api_key=api_key, timeout=timeout,
-                                insecure=insecure, check_interval=check_interval).open()
+                                insecure=insecure, check_interval=check_interval)
+        SessionKeeper.attach(connection)
+        connection.open()
         client = cls(connection)
         try:
             client.refresh()
@@ -240,7 +248,7 @@ class MachineClient:
 
     @property
     def closed(self) -> bool:
-        return self.connection.state == "closed"
+        return self.connection.state is ConnectionState.CLOSED
 
     def __enter__(self) -> "MachineClient":
         return self

@@ -4,6 +4,12 @@ A session starts before the first safety-monitored call (a move), its id travels
 ``viam-sid`` metadata on every call after that, and a thread sends a heartbeat five times per
 heartbeat window. If this process dies, the heartbeats stop and the machine stops what the
 session moved. A machine that answers StartSession UNIMPLEMENTED runs without sessions.
+
+The keeper rides on a :class:`~viamlite.client.connection.Connection` through its hooks
+(:meth:`SessionKeeper.attach`): a metadata hook adds ``viam-sid`` (starting the session before a
+move), a call-error hook forgets an expired session, and a state listener forgets the session
+when the connection comes back (a machine that restarted knows nothing of it) and stops the
+heartbeats when the connection closes. Whoever builds the client attaches it.
 """
 from __future__ import annotations
 
@@ -11,9 +17,12 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from typing import Any
+
 import grpc
 
 from viamlite.gen import is_safety_monitored
+from viamlite.state import ConnectionState
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.client.connection import Connection
@@ -28,13 +37,37 @@ class SessionKeeper:
 
     def __init__(self, connection: "Connection") -> None:
         self._connection = connection
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # StartSession's failure goes through the error hook
         self._id = ""
         self._window = 0.0
         self._supported = True
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._lost = False
+
+    @classmethod
+    def attach(cls, connection: "Connection") -> "SessionKeeper":
+        """A keeper for ``connection``, hooked into it (and set as ``connection.sessions``)."""
+        keeper = cls(connection)
+        connection.add_metadata_hook(keeper.metadata_for)
+        connection.on_call_error(keeper._call_failed)
+        connection.on_state_change(keeper._state_changed)
+        connection.sessions = keeper
+        return keeper
+
+    def _state_changed(self, state: ConnectionState) -> None:
+        if state is ConnectionState.CLOSED:
+            self.close()
+        elif state is ConnectionState.DISCONNECTED:
+            self._lost = True
+        elif state is ConnectionState.CONNECTED and self._lost:
+            self._lost = False
+            self.reset()  # a machine that restarted knows nothing of the old session
+
+    def _call_failed(self, err: Any, where: str) -> None:
+        if err.code() == grpc.StatusCode.INVALID_ARGUMENT and err.details() == "SESSION_EXPIRED":
+            self.reset()  # the next move starts a new session
 
     @property
     def id(self) -> str:
