@@ -1,10 +1,11 @@
 """A remote link over gRPC: dial, keep the resource list, forward calls as bytes, reconnect.
 
-One background thread per link: while disconnected it dials every
-``reconnect_interval``; while connected it re-reads the remote's resource list every
-``connection_check_interval``, and at once when the channel reports the connection lost
-or a forwarded call fails UNAVAILABLE. Forwarded calls never wait for the network when
-the link is down: they fail UNAVAILABLE at once, naming the remote and its address.
+One :class:`~viamlite.reconnect.Reconnector` per link: while disconnected it dials every
+``reconnect_interval`` (at once after a loss, then at that pace); while connected it
+re-reads the remote's resource list every ``connection_check_interval``, and at once when
+the channel reports the connection lost or a forwarded call fails UNAVAILABLE. Forwarded
+calls never wait for the network when the link is down: they fail UNAVAILABLE at once,
+naming the remote and its address.
 """
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ from viamlite.remotes import (
     MACHINE_KEY,
     VIA_KEY,
     ForwardOptions,
-    LinkState,
     RemoteFrame,
     RemoteLink,
     RemoteResource,
 )
+from viamlite.reconnect import Backoff, Reconnector
 from viamlite.rpc import Code, RpcError
+from viamlite.state import ConnectionState
 
 log = logging.getLogger("viamlite.remote")
 
@@ -56,44 +58,35 @@ class GrpcRemoteLink(RemoteLink):
         self._dialed: Any = None
         self._rpcs: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._keeper = Reconnector(state=lambda: self.state, check=self._check_now, reconnect=self._reconnect,
+                                   check_interval=lambda: self.config.connection_check_interval,
+                                   backoff=Backoff(config.reconnect_interval, factor=1.0),
+                                   name=f"viamlite-remote-{self.name}")
         self._on_change: Callable[[], None] = lambda: None
 
     # -- lifecycle -------------------------------------------------------------
     def start(self, on_change: Callable[[], None]) -> None:
         self._on_change = on_change
-        self._thread = threading.Thread(target=self._run, name=f"viamlite-remote-{self.name}", daemon=True)
-        self._thread.start()
+        self._keeper.start()
 
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=CALL_TIMEOUT_S + DIAL_TIMEOUT_S)
+        self._keeper.stop(timeout=CALL_TIMEOUT_S + DIAL_TIMEOUT_S)
         self._drop_channel()
+        self.state = ConnectionState.CLOSED
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if self._dialed is None:
-                try:
-                    self._connect()
-                except Exception as exc:
-                    self._disconnected(exc)
-                    self._stop.wait(self.config.reconnect_interval)
-                continue
-            self._wake.wait(self.config.connection_check_interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                if self._sync(full=False):
-                    log.info("remote %r: resource list changed (%d resources)", self.name, len(self.resources))
-                    self._on_change()
-            except Exception as exc:
-                self._disconnected(exc)
+    def _reconnect(self) -> None:
+        try:
+            self._connect()
+        except Exception as exc:
+            self._disconnected(exc)
+
+    def _check_now(self) -> None:
+        try:
+            if self._sync(full=False):
+                log.info("remote %r: resource list changed (%d resources)", self.name, len(self.resources))
+                self._on_change()
+        except Exception as exc:
+            self._disconnected(exc)
 
     def _connect(self) -> None:
         from viamlite.transport.dial import dial
@@ -109,18 +102,18 @@ class GrpcRemoteLink(RemoteLink):
         except BaseException:
             self._drop_channel()
             raise
-        if self._stop.is_set():
+        if self._keeper.stopping:
             self._drop_channel()
             return
         dialed.channel.subscribe(self._connectivity, try_to_connect=False)
-        self.state, self.error = LinkState.CONNECTED, ""
+        self.state, self.error = ConnectionState.CONNECTED, ""
         log.info("remote %r connected at %s (%s): %d resources", self.name, cfg.address,
                  "TLS" if dialed.tls else "plaintext", len(self.resources))
         self._on_change()
 
     def _connectivity(self, state: grpc.ChannelConnectivity) -> None:
-        if state in _LOST and self.state is LinkState.CONNECTED:
-            self._wake.set()  # check now rather than at the next interval
+        if state in _LOST and self.state is ConnectionState.CONNECTED:
+            self._keeper.wake()  # check now rather than at the next interval
 
     def _drop_channel(self) -> None:
         with self._lock:
@@ -139,8 +132,11 @@ class GrpcRemoteLink(RemoteLink):
         else:
             message = str(exc) or type(exc).__name__
         was = self.state
-        self.state, self.error = LinkState.DISCONNECTED, message
-        if was is not LinkState.DISCONNECTED and not self._stop.is_set():
+        if self._keeper.stopping:
+            self.error = message
+            return
+        self.state, self.error = ConnectionState.DISCONNECTED, message
+        if was is not ConnectionState.DISCONNECTED:
             log.warning("remote %r at %s is not reachable (%s); retrying every %g s", self.name, self.config.address,
                         message, self.config.reconnect_interval)
             self._on_change()
@@ -232,12 +228,12 @@ class GrpcRemoteLink(RemoteLink):
         code = _code(err)
         details = err.details() or code.name  # type: ignore[attr-defined]
         if code == Code.UNAVAILABLE:
-            self._wake.set()
+            self._keeper.wake()
             return RpcError(code, f"remote {self.name!r} at {self.config.address} is unavailable: {details}")
         return RpcError(code, details)
 
     def _check(self) -> None:
-        if self.state is not LinkState.CONNECTED:
+        if self.state is not ConnectionState.CONNECTED:
             raise RpcError(Code.UNAVAILABLE, self.unavailable_message())
 
     def unary(self, path: str, request: bytes, options: ForwardOptions) -> bytes:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from viamlite.config import RemoteConfig
 from viamlite.names import API
+from viamlite.state import ConnectionState
 
 if TYPE_CHECKING:  # pragma: no cover
     from viamlite.spatial import Pose
@@ -25,10 +26,9 @@ MACHINE_KEY = "viamlite-machine"
 CHAINS_KEY = "viamlite-chains"
 
 
-class LinkState(str, enum.Enum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
+#: A link's state is a :class:`~viamlite.state.ConnectionState` (CONNECTING until the first
+#: dial, then CONNECTED or DISCONNECTED, CLOSED once closed); the older name stays.
+LinkState = ConnectionState
 
 
 class Reachability(str, enum.Enum):
@@ -80,15 +80,17 @@ class RemoteLink(ABC):
     """A connection to one remote machine, kept up by the link itself.
 
     The link reconnects every ``config.reconnect_interval`` while disconnected and checks
-    the connection (re-reading the resource list) every ``config.connection_check_interval``;
-    it calls ``on_change`` whenever its state, resources or frames change. Calls raise
+    the connection (re-reading the resource list) every ``config.connection_check_interval``
+    (a :class:`~viamlite.reconnect.Reconnector` does this for the gRPC link); ``state`` is a
+    :class:`~viamlite.state.ConnectionState`, and the link calls ``on_change`` whenever its
+    state, resources or frames change. Calls raise
     :class:`viamlite.rpc.RpcError` with the remote's own status, or UNAVAILABLE naming the
     remote and its address when the remote cannot be reached.
     """
 
     def __init__(self, config: RemoteConfig) -> None:
         self.config = config
-        self.state = LinkState.CONNECTING
+        self.state = ConnectionState.CONNECTING
         self.error = ""
         self.peer_id = ""
         self.resources: tuple[RemoteResource, ...] = ()
@@ -102,7 +104,7 @@ class RemoteLink(ABC):
 
     @property
     def connected(self) -> bool:
-        return self.state is LinkState.CONNECTED
+        return self.state is ConnectionState.CONNECTED
 
     @abstractmethod
     def start(self, on_change: Callable[[], None]) -> None:
