@@ -142,7 +142,11 @@ class Connection:
             return
         now = self._last_rx = time.monotonic()
         try:
-            frames = self.decoder.feed(data)
+            if not self.serial and len(data) > 4 and not self.decoder.pending and (
+                    int.from_bytes(data[:4], "big") == len(data) - 4 <= self.max_frame):
+                frames = [data[4:]]  # the usual read: one whole frame
+            else:
+                frames = self.decoder.feed(data)
             if frames:
                 out = self.protocol.handle_frames(frames, now)
                 if out:
