@@ -265,7 +265,7 @@ class Reactor:
                             _, _, timer = heapq.heappop(timers)
                         if timer.cancelled:
                             continue
-                        self._busy_since = now
+                        self._busy_since = clock()
                         try:
                             timer.callback()
                         except Exception:
