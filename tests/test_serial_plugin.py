@@ -25,6 +25,7 @@ from viamlite.errors import (
     UnhealthyResourceError,
 )
 from viamlite.machine import Machine
+from viamlite.state import ConnectionState
 
 
 @pytest.fixture
@@ -185,9 +186,7 @@ def test_watchdog_fires_when_the_host_goes_silent_and_move_attaches_again(peer: 
     with SerialServo("s", {"port": peer.url, "pin": 9, "watchdog_ms": 100}) as servo:
         servo.move(30)
         link = servo.link
-        link._stop.set()  # the keeper stops pinging, as if the host process were stopped
-        link._wake.set()
-        link._keeper.join(timeout=2)
+        link._keeper.stop(timeout=2)  # the keeper stops pinging, as if the host process were stopped
         wait_for(lambda: not peer.servos[0]["attached"], "the firmware watchdog to release the servo")
         servo.move(60)  # "servo0 is not attached": the servo attaches again and moves
         assert peer.servos[0]["attached"] and peer.servos[0]["angle"] == 60
@@ -206,9 +205,7 @@ def test_board_reset_is_recovered_with_servo_at_its_last_angle(peer: FirmwarePee
         link = serial_link.links()[peer.url]
         assert link.resets == 1 and link.status()["link"] == "up"
         # a reset seen by a call (not the keeper) is recovered before the call goes on
-        link._stop.set()
-        link._wake.set()
-        link._keeper.join(timeout=2)
+        link._keeper.stop(timeout=2)
         peer.reset()
         assert Servo.from_robot(m, "s").get_position() == 120
         assert link.resets == 2 and peer.encoders[0]["attached"]
@@ -221,12 +218,12 @@ def test_unplug_gives_clear_errors_then_reconnects(peer: FirmwarePeer) -> None:
         servo.move(45)
         peer.unplug()
         link = serial_link.links()[peer.url]
-        wait_for(lambda: link.state == "down", "the link to notice the unplug")
+        wait_for(lambda: link.state is ConnectionState.DISCONNECTED, "the link to notice the unplug")
         with pytest.raises(serial_link.LinkDownError, match=f"serial port {peer.url} is down .*reconnecting"):
             servo.move(50)
         assert servo.get_status()["link"] == "down"
         peer.plug()
-        wait_for(lambda: link.state == "up", "the link to reconnect")
+        wait_for(lambda: link.state is ConnectionState.CONNECTED, "the link to reconnect")
         assert peer.servos[0]["attached"] and peer.servos[0]["angle"] == 45
         assert peer.encoders[0]["attached"]  # the board lost power: everything restored
         servo.move(50)
@@ -238,7 +235,7 @@ def test_lost_replies_are_retried_and_a_silent_board_takes_the_link_down(peer: F
         peer.silent = True
         with pytest.raises(serial_link.LinkDownError, match="did not answer encoder0.get_position 3 times"):
             enc.get_position()
-        assert enc.link.state in ("down", "recovering")
+        assert enc.link.state in (ConnectionState.DISCONNECTED, ConnectionState.CONNECTING, ConnectionState.HANDSHAKE)
         peer.silent = False
-        wait_for(lambda: enc.link.state == "up", "the link to come back")
+        wait_for(lambda: enc.link.state is ConnectionState.CONNECTED, "the link to come back")
         assert enc.get_position().value == 0

@@ -6,11 +6,16 @@ keeper thread that:
 * pings often enough to feed the firmware's watchdog (HELLO ``session_timeout_ms`` =
   ``watchdog_ms``, ``on_timeout``), and logs the firmware's events (a watchdog release);
 * notices an unplug (a port error, or pings that go unanswered), closes the port and opens
-  it again with backoff; calls meanwhile raise :class:`LinkDownError` naming the port and
-  what the link is doing;
+  it again with backoff (a :class:`~viamlite.reconnect.Reconnector` decides when); calls
+  meanwhile raise :class:`LinkDownError` naming the port and what the link is doing;
 * notices a board reset (ERROR 9 "send HELLO first", or a device clock that went back),
   says HELLO again and replays the resources' restore actions (servo attach and last
   angle, encoder attach) before calls go on.
+
+The link's ``state`` is a :class:`~viamlite.state.ConnectionState`: DISCONNECTED (down),
+CONNECTING (opening the port) and HANDSHAKE (HELLO and the restores: recovering), CONNECTED
+(up), CLOSED. Status and messages keep the words ``up``/``down``/``recovering``/``closed``
+(:data:`STATUS_WORDS`).
 
 Resources get a link with :func:`acquire` and give it back with :meth:`Link.release`; the
 last release closes the port. Indexes (``servo0``..) and pins are claimed per link, so two
@@ -29,6 +34,8 @@ from viamlite_plugins.serial.settings import PortSettings
 
 from viamlite.attributes import Attributes
 from viamlite.errors import UnhealthyResourceError
+from viamlite.reconnect import Backoff, Reconnector
+from viamlite.state import ConnectionState
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,7 @@ CALL_TIMEOUT_S = 0.5
 ATTEMPTS = 3
 #: How long a call waits for a link that is recovering before it gives up.
 RECOVERY_WAIT_S = 3.0
+#: Waits before reopening a lost port: 0.1 s, doubling up to 2 s.
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.1, 2.0
 #: Pings without an answer before the link is declared down.
 MISSED_PINGS = 3
@@ -46,6 +54,12 @@ IDLE_PING_S = 1.0
 HELLO_ATTEMPTS = 6
 #: A device clock that started this much later than before (on a reopened port) means the board restarted.
 RESTART_SLACK_S = 0.5
+
+#: The word status() and messages give for each state.
+STATUS_WORDS = {ConnectionState.CONNECTED: "up", ConnectionState.DISCONNECTED: "down",
+                ConnectionState.CONNECTING: "recovering", ConnectionState.HANDSHAKE: "recovering",
+                ConnectionState.CLOSED: "closed"}
+_RECOVERING = (ConnectionState.CONNECTING, ConnectionState.HANDSHAKE)
 
 
 class LinkDownError(UnhealthyResourceError):
@@ -65,33 +79,33 @@ class Link:
         self._restores: list[tuple[str, Callable[["Link", bool], None]]] = []
         self._cond = threading.Condition(threading.RLock())
         self._client: Any = None
-        self.state = "down"
+        self.state = ConnectionState.DISCONNECTED
         self.reason = "not opened yet"
         self.info: dict[str, Any] = {}
         self._boot: float | None = None  # host monotonic time the device clock started, estimated
         self.resets = 0
         self.reconnects = 0
         self.events: list[str] = []
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._keeper: threading.Thread | None = None
+        wd = settings.watchdog_ms
+        self._ping_every = max(0.01, wd / 4000.0) if wd else IDLE_PING_S
+        self._missed = 0
+        self._keeper = Reconnector(state=lambda: self.state, check=self._ping, reconnect=self._reopen,
+                                   check_interval=self._ping_every,
+                                   backoff=Backoff(BACKOFF_FIRST_S, BACKOFF_MAX_S, 2.0, at_once=False),
+                                   name=f"serial-link {self.port}")
 
     # -- lifetime ---------------------------------------------------------------------
     def start(self) -> None:
         """Open the port and shake hands (raising PortError / TimeoutError), then start the keeper."""
         with self._cond:
             self._connect(first=True)
-        self._keeper = threading.Thread(target=self._keep, name=f"serial-link {self.port}", daemon=True)
         self._keeper.start()
 
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._keeper is not None and self._keeper is not threading.current_thread():
-            self._keeper.join(timeout=5)
+        self._keeper.stop(timeout=5)
         with self._cond:
             self._drop_client("closed")
-            self.state, self.reason = "closed", "the link was closed"
+            self.state, self.reason = ConnectionState.CLOSED, "the link was closed"
             self._cond.notify_all()
 
     def release(self, owner: str) -> None:
@@ -210,96 +224,82 @@ class Link:
     def _ready_client(self) -> Any:
         deadline = time.monotonic() + RECOVERY_WAIT_S
         with self._cond:
-            while self.state == "recovering" and time.monotonic() < deadline:
+            while self.state in _RECOVERING and time.monotonic() < deadline:
                 self._cond.wait(deadline - time.monotonic())
-            if self.state != "up":
+            if self.state is not ConnectionState.CONNECTED:
                 raise LinkDownError(self.describe())
             return self._client
 
     def describe(self) -> str:
         """One line on the link's state, for errors and status."""
-        if self.state == "up":
+        if self.state is ConnectionState.CONNECTED:
             return f"serial port {self.port} is up"
-        if self.state == "closed":
+        if self.state is ConnectionState.CLOSED:
             return f"serial port {self.port} is closed: its resources were removed"
-        doing = "recovering" if self.state == "recovering" else "reconnecting with backoff"
+        doing = "recovering" if self.state in _RECOVERING else "reconnecting with backoff"
         return f"serial port {self.port} is down ({self.reason}); {doing}. Is the board plugged in and powered?"
 
     def status(self) -> dict[str, Any]:
         with self._cond:
-            return {"port": self.port, "link": self.state, "reason": self.reason if self.state != "up" else "",
+            up = self.state is ConnectionState.CONNECTED
+            return {"port": self.port, "link": STATUS_WORDS[self.state], "reason": "" if up else self.reason,
                     "baud": self.settings.baud, "watchdog_ms": self.settings.watchdog_ms,
                     "resets": self.resets, "reconnects": self.reconnects, "device": self.info.get("device", ""),
                     "firmware": self.info.get("fw", ""), "last_reset": self.info.get("reset", ""),
                     "events": list(self.events[-5:])}
 
-    # -- the keeper -------------------------------------------------------------------
-    def _keep(self) -> None:
+    # -- the keeper (run by a Reconnector: a ping every interval while up, reopening with backoff while down)
+    def _ping(self) -> None:
+        """Feed the watchdog and read the events; too many unanswered pings, or a port
+        error, mark the link lost."""
         from viamlite.fastpath import schema as S
         from viamlite.fastpath.errors import FailedPrecondition
 
-        wd = self.settings.watchdog_ms
-        interval = max(0.01, wd / 4000.0) if wd else IDLE_PING_S
-        backoff = BACKOFF_FIRST_S
-        missed = 0
-        while not self._stop.is_set():
-            if self.state == "up":
-                self._wake.wait(interval)
-                self._wake.clear()
-                if self._stop.is_set():
-                    return
-                client = self._client
-                if client is None:
-                    continue
-                try:
-                    clock = client._request([S.PING, None], max(interval, 0.2))
-                    missed = 0
-                    if isinstance(clock, int) and client is self._client:
-                        self._track_clock(clock)
-                    self._drain_events(client)
-                except TimeoutError:
-                    missed += 1
-                    if missed >= MISSED_PINGS:
-                        self._lost(client, f"{MISSED_PINGS} pings went unanswered")
-                        missed = 0
-                except FailedPrecondition as exc:
-                    if "HELLO" in str(exc):
-                        self._reset_seen(client)
-                except (ConnectionError, OSError) as exc:
-                    self._lost(client, str(exc))
-                except Exception:  # the keeper must outlive a surprise
-                    log.exception("serial link %s: ping failed", self.port)
-            else:
-                if self._stop.wait(backoff):
-                    return
-                with self._cond:
-                    if self.state == "closed":
-                        return
-                    if self.state == "up":  # a caller recovered it meanwhile
-                        continue
-                try:
-                    # Outside the lock: an unplugged board fails here at once, and callers
-                    # and status() are never held up by the port's driver.
-                    client = self._open_client(self.settings)
-                except Exception as exc:
-                    with self._cond:
-                        self.reason = _short(exc)
-                    backoff = min(backoff * 2, BACKOFF_MAX_S)
-                    log.debug("serial link %s: reopening failed: %s", self.port, exc)
-                    continue
-                with self._cond:
-                    if self.state in ("closed", "up"):
-                        _close_quietly(client)
-                        if self.state == "closed":
-                            return
-                        continue
-                    try:
-                        self._connect(client=client)
-                        backoff = BACKOFF_FIRST_S
-                    except Exception as exc:
-                        self.reason = _short(exc)
-                        backoff = min(backoff * 2, BACKOFF_MAX_S)
-                        log.debug("serial link %s: reopening failed: %s", self.port, exc)
+        client = self._client
+        if client is None:
+            return
+        try:
+            clock = client._request([S.PING, None], max(self._ping_every, 0.2))
+            self._missed = 0
+            if isinstance(clock, int) and client is self._client:
+                self._track_clock(clock)
+            self._drain_events(client)
+        except TimeoutError:
+            self._missed += 1
+            if self._missed >= MISSED_PINGS:
+                self._lost(client, f"{MISSED_PINGS} pings went unanswered")
+                self._missed = 0
+        except FailedPrecondition as exc:
+            if "HELLO" in str(exc):
+                self._reset_seen(client)
+        except (ConnectionError, OSError) as exc:
+            self._lost(client, str(exc))
+        except Exception:  # the keeper must outlive a surprise
+            log.exception("serial link %s: ping failed", self.port)
+
+    def _reopen(self) -> None:
+        """One attempt to open the port again and shake hands."""
+        with self._cond:
+            if self.state in (ConnectionState.CLOSED, ConnectionState.CONNECTED):
+                return  # closed, or a caller recovered it meanwhile
+        try:
+            # Outside the lock: an unplugged board fails here at once, and callers
+            # and status() are never held up by the port's driver.
+            client = self._open_client(self.settings)
+        except Exception as exc:
+            with self._cond:
+                self.reason = _short(exc)
+            log.debug("serial link %s: reopening failed: %s", self.port, exc)
+            return
+        with self._cond:
+            if self.state in (ConnectionState.CLOSED, ConnectionState.CONNECTED) or self._keeper.stopping:
+                _close_quietly(client)
+                return
+            try:
+                self._connect(client=client)
+            except Exception as exc:
+                self.reason = _short(exc)
+                log.debug("serial link %s: reopening failed: %s", self.port, exc)
 
     def _drain_events(self, client: Any) -> None:
         events = client.events
@@ -315,12 +315,12 @@ class Link:
     def _connect(self, first: bool = False, client: Any = None) -> None:
         """Open the port (unless ``client`` is already open on it), say HELLO and replay
         restores; called with the lock held."""
-        self.state = "recovering"
         if client is None:
+            self.state = ConnectionState.CONNECTING
             try:
                 client = self._open_client(self.settings)
             except BaseException as exc:
-                self.state = "down"
+                self.state = ConnectionState.DISCONNECTED
                 self.reason = _short(exc)
                 raise
         self._client = client
@@ -334,7 +334,7 @@ class Link:
         from viamlite.fastpath.serialport import hello_with_options
 
         s = self.settings
-        self.state = "recovering"
+        self.state = ConnectionState.HANDSHAKE
         try:
             info = hello_with_options(client, client_name="viamlite serial plugin", attempts=HELLO_ATTEMPTS,
                                       session_timeout_ms=s.watchdog_ms, on_timeout=s.on_timeout)
@@ -360,10 +360,10 @@ class Link:
                     self.events.append(f"restoring {owner!r} failed: {exc}")
         except BaseException as exc:
             self._drop_client(_short(exc))
-            self.state, self.reason = "down", f"handshake failed: {_short(exc)}"
+            self.state, self.reason = ConnectionState.DISCONNECTED, f"handshake failed: {_short(exc)}"
             self._cond.notify_all()
             raise
-        self.state, self.reason = "up", ""
+        self.state, self.reason = ConnectionState.CONNECTED, ""
         self._cond.notify_all()
 
     def _track_clock(self, clock_ns: int) -> None:
@@ -374,7 +374,7 @@ class Link:
     def _reset_seen(self, client: Any) -> None:
         """The firmware wants a HELLO: it restarted. Shake hands again on the same port."""
         with self._cond:
-            if client is not self._client or self.state != "up":
+            if client is not self._client or self.state is not ConnectionState.CONNECTED:
                 return  # someone else already recovered (or the link is down)
             log.warning("serial port %s: the firmware asks for HELLO: the board was reset", self.port)
             try:
@@ -384,13 +384,13 @@ class Link:
 
     def _lost(self, client: Any, reason: str) -> None:
         with self._cond:
-            if client is not self._client or self.state == "closed":
+            if client is not self._client or self.state is ConnectionState.CLOSED:
                 return
             log.warning("serial port %s lost: %s; reconnecting", self.port, reason)
             self._drop_client(reason)
-            self.state, self.reason = "down", reason
+            self.state, self.reason = ConnectionState.DISCONNECTED, reason
             self._cond.notify_all()
-        self._wake.set()
+        self._keeper.wake()
 
     def _drop_client(self, reason: str) -> None:
         client, self._client = self._client, None
