@@ -19,6 +19,7 @@ import grpc
 
 from viamlite.config import RemoteConfig
 from viamlite.names import API
+from viamlite.reconnect import Backoff, Reconnector
 from viamlite.remotes import (
     CHAINS_KEY,
     MACHINE_KEY,
@@ -28,7 +29,6 @@ from viamlite.remotes import (
     RemoteLink,
     RemoteResource,
 )
-from viamlite.reconnect import Backoff, Reconnector
 from viamlite.rpc import Code, RpcError
 from viamlite.state import ConnectionState
 
