@@ -2,8 +2,9 @@
 
 The protocol is specified in ``docs/fastpath.md``. Modules: ``schema`` (message and
 method ids), ``framing`` (stream and serial frames), ``dispatch`` (table rows to resource
-calls), ``connection`` and ``server`` (serving a machine), ``client`` and ``aclient``
-(sync and async clients), ``proxy`` (resource interfaces over the client), ``config``
+calls), ``connection`` and ``server`` (serving a machine), ``clientprotocol`` (a client
+session without I/O, which every client uses), ``client`` and ``aclient`` (sync and async
+clients; the sync one's I/O is ``syncio``, its channels ``streams``), ``proxy`` (resource interfaces over the client), ``config``
 (the ``fastpath`` config block), ``bench`` (``viamlite bench``).
 """
 from __future__ import annotations

@@ -9,40 +9,29 @@
     await stream.send(45)
     await fp.close()
 
-One reader task hands replies to the futures waiting for them and samples to their
-subscriptions' queues.
+The protocol (ids, packing, decoding, routing samples and events, GOODBYE, the connection
+state) is :class:`~viamlite.fastpath.clientprotocol.ClientProtocol`'s, as for the sync
+client; one reader task feeds it what the socket gives and hands each reply to the future
+waiting for it.
 
 A call's round trip costs as few turns of the event loop as asyncio allows: the reply
 resolves the caller's own future (no ``asyncio.wait_for`` wrapper, whose extra future
 costs a turn; a timer handle bounds the wait), the loop is looked up once (on Python 3.11
 every ``get_running_loop()`` is a ``getpid`` system call), a write the socket took whole
-skips ``drain``, and the client keeps one msgpack packer.
+skips ``drain``, and the protocol keeps one msgpack packer.
 """
 from __future__ import annotations
 
 import asyncio
-import itertools
-import struct
 from typing import Any
-
-import msgpack
 
 from viamlite.address import split_host_port
 from viamlite.fastpath import schema as S
-from viamlite.fastpath.client import hello_options
-from viamlite.fastpath.dispatch import to_wire
-from viamlite.fastpath.errors import (
-    AuthError,
-    ConnectionClosedError,
-    FastPathError,
-    ProtocolError,
-    error_for,
-)
-from viamlite.fastpath.framing import StreamDecoder, encode_stream
+from viamlite.fastpath.clientprotocol import ClientChannel, ClientProtocol, SampledChannel, hello_refused
+from viamlite.fastpath.errors import ConnectionClosedError, FastPathError, error_for
 from viamlite.fastpath.proxy import Event, Handle, Sample, decoder, method_spec
+from viamlite.state import ConnectionState
 
-_unpackb = msgpack.unpackb
-_unpack_len = struct.Struct(">I").unpack_from
 _BY_ID = S.BY_ID
 _RESULT = S.RESULT
 
@@ -52,7 +41,7 @@ def _expire(future: "asyncio.Future[list]", timeout: float) -> None:
         future.set_exception(TimeoutError(f"no reply from the fast-path server within {timeout:g} s"))
 
 
-class AsyncSubscription:
+class AsyncSubscription(SampledChannel):
     """``async for sample in sub``; ``missed`` counts sequence numbers that never arrived.
 
     At most ``maxlen`` samples wait for a slow consumer; older ones are dropped (and
@@ -60,25 +49,22 @@ class AsyncSubscription:
     """
 
     def __init__(self, client: "AsyncFastPathClient", rate_hz: float, maxlen: int = 100_000) -> None:
+        super().__init__()
         self.client, self.rate_hz = client, rate_hz
-        self.channel = 0
         self.queue: asyncio.Queue[Sample | None] = asyncio.Queue()
         self.maxlen = maxlen
         self.dropped = 0
-        self.events: list[Event] = []
-        self.received = self.missed = 0
-        self.last_seq = -1
-        self.closed = False
 
-    def _push(self, sample: Sample) -> None:
-        if self.last_seq >= 0 and sample.seq > self.last_seq + 1:
-            self.missed += sample.seq - self.last_seq - 1
-        self.last_seq = sample.seq
-        self.received += 1
+    def _deliver(self, sample: Sample) -> None:
         if self.queue.qsize() >= self.maxlen:
             self.queue.get_nowait()
             self.dropped += 1
         self.queue.put_nowait(sample)
+
+    def _on_close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait(None)
 
     def __aiter__(self) -> "AsyncSubscription":
         return self
@@ -93,25 +79,29 @@ class AsyncSubscription:
 
     async def close(self) -> None:
         if not self.closed:
-            self.closed = True
-            self.queue.put_nowait(None)
-            self.client._channels.pop(self.channel, None)
+            self._on_close()
+            self.client.protocol.forget(self)
             if not self.client.closed:
                 await self.client._request([S.UNSUBSCRIBE, None, self.channel])
 
 
-class AsyncSetpointStream:
+class AsyncSetpointStream(ClientChannel):
     """``await stream.send(*args)``; the server's deadman stops the resource when setpoints stop."""
 
     def __init__(self, client: "AsyncFastPathClient", channel: int, timeout: float) -> None:
+        super().__init__()
         self.client, self.channel, self.timeout = client, channel, timeout
         self.seq = 0
-        self.events: list[Event] = []
         self._event = asyncio.Event()
 
+    def _on_event(self, event: Event) -> None:
+        self.events.append(event)
+        self._event.set()
+
     async def send(self, *args: Any) -> int:
-        self.seq += 1
-        await self.client._send(self.client._pack([S.SETPOINT, self.channel, self.seq, args]))
+        if self.client.closed:
+            raise self.client.protocol.closed_error()
+        await self.client._write(self.client.protocol.setpoint(self, args))
         return self.seq
 
     async def wait_event(self, timeout: float) -> Event:
@@ -123,27 +113,23 @@ class AsyncSetpointStream:
         return self.events[count]
 
     async def close(self) -> None:
-        self.client._channels.pop(self.channel, None)
+        self.client.protocol.forget(self)
         if not self.client.closed:
             await self.client._request([S.CLOSE_STREAM, None, self.channel])
 
 
 class AsyncFastPathClient:
-    """A fast-path session on asyncio streams."""
+    """A fast-path session on asyncio streams; the protocol is a
+    :class:`~viamlite.fastpath.clientprotocol.ClientProtocol`."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, timeout: float = 10.0) -> None:
         self.reader, self.writer, self.timeout = reader, writer, timeout
-        self._ids = itertools.count(1)
+        self.protocol = proto = ClientProtocol()
+        proto.connection_made()
+        self._encode = proto.send  # one event loop thread packs
         self._waiting: dict[int, asyncio.Future[list]] = {}
-        self._pending_subs: dict[int, AsyncSubscription] = {}
-        self._channels: dict[int, Any] = {}
         self._handles: dict[tuple[str, str], Handle] = {}
-        self._closed = False
-        self._close_code = S.Err.UNAVAILABLE
-        self.close_reason = ""
-        self.events: list[Event] = []
-        self.info: dict[str, Any] = {}
-        self._pack = msgpack.Packer(default=to_wire).pack  # one event loop thread packs
+        self.events: list[Event] = proto.events
         self._loop = asyncio.get_running_loop()
         self._transport = writer.transport
         if isinstance(getattr(self._transport, "max_size", None), int):
@@ -168,17 +154,37 @@ class AsyncFastPathClient:
             raise ConnectionClosedError(f"cannot connect to the fast path at {address}: {exc}") from None
         client = cls(reader, writer, timeout=timeout)
         try:
-            client.info = await client._request([S.HELLO, None, S.VERSION, hello_options(
-                token, key_id, key, session_timeout, client_name)])
+            client.info = await client._request(client.protocol.hello_request(
+                token, key_id, key, session_timeout, client_name))
         except ConnectionClosedError as exc:
             await client.close()
-            if exc.code in (S.Err.UNAUTHENTICATED, S.Err.PERMISSION_DENIED):
-                raise AuthError(str(exc), exc.code) from None
-            raise
+            raise hello_refused(exc) from None
         except BaseException:  # no HELLO reply in time, or cancelled: leave no reader task behind
             await client.close()
             raise
         return client
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def info(self) -> dict[str, Any]:
+        """The server's HELLO reply (version, server, session, caps, ...)."""
+        return self.protocol.info
+
+    @info.setter
+    def info(self, value: dict[str, Any]) -> None:
+        self.protocol.info = value
+
+    @property
+    def state(self) -> ConnectionState:
+        return self.protocol.state
+
+    @property
+    def closed(self) -> bool:
+        return self.protocol.closed
+
+    @property
+    def close_reason(self) -> str:
+        return self.protocol.close_reason
 
     # -- requests ---------------------------------------------------------------------
     async def resolve(self, name: str, api: str | None = None) -> Handle:
@@ -208,20 +214,15 @@ class AsyncFastPathClient:
             handle = await self.resolve(handle)
         spec = method_spec(handle.subtype, method)
         sub = AsyncSubscription(self, rate_hz)
-        rid = next(self._ids)
-        self._pending_subs[rid] = sub
-        try:
-            await self._request([S.SUBSCRIBE, rid, handle.number, spec.id, list(args), rate_hz])
-        finally:
-            self._pending_subs.pop(rid, None)
+        await self._open_channel([S.SUBSCRIBE, None, handle.number, spec.id, list(args), rate_hz], sub)
         return sub
 
     async def setpoints(self, handle: Handle | str, method: int | str, *, timeout: float = 0.1) -> AsyncSetpointStream:
         if isinstance(handle, str):
             handle = await self.resolve(handle)
         spec = method_spec(handle.subtype, method)
-        channel = await self._request([S.OPEN_STREAM, None, handle.number, spec.id, round(timeout * 1000)])
-        stream = self._channels[channel] = AsyncSetpointStream(self, channel, timeout)
+        stream = AsyncSetpointStream(self, 0, timeout)
+        await self._open_channel([S.OPEN_STREAM, None, handle.number, spec.id, round(timeout * 1000)], stream)
         return stream
 
     def resource(self, api: Any, name: str) -> "AsyncResource":
@@ -229,23 +230,28 @@ class AsyncFastPathClient:
         return AsyncResource(self, api, name)
 
     # -- plumbing -------------------------------------------------------------------------
-    async def _send(self, payload: bytes) -> None:
-        if self._closed:
-            raise ConnectionClosedError(f"the fast-path connection is closed: {self.close_reason}", self._close_code)
-        self.writer.write(encode_stream(payload))
+    async def _write(self, data: bytes) -> None:
+        if self.protocol.closed:
+            raise self.protocol.closed_error()
+        self.writer.write(data)
         if self._transport.get_write_buffer_size():  # the socket did not take it all: wait for room
             await self.writer.drain()
 
-    async def _request(self, message: list) -> Any:
+    async def _send(self, payload: bytes) -> None:
+        """Frame and send one packed message."""
+        await self._write(self.protocol.frame(payload))
+
+    async def _request(self, message: list, channel: ClientChannel | None = None) -> Any:
+        if self.protocol.closed:
+            raise self.protocol.closed_error()
+        data = self._encode(message, channel)
         rid = message[1]
-        if rid is None:
-            rid = message[1] = next(self._ids)
         future: asyncio.Future[list] = self._loop.create_future()
         waiting = self._waiting
         waiting[rid] = future
         timer = self._loop.call_later(self.timeout, _expire, future, self.timeout)
         try:
-            await self._send(self._pack(message))
+            await self._write(data)
             reply = await future
         finally:
             timer.cancel()
@@ -254,86 +260,47 @@ class AsyncFastPathClient:
             return reply[2]
         raise error_for(reply[2], reply[3])
 
+    async def _open_channel(self, message: list, channel: ClientChannel) -> None:
+        """SUBSCRIBE or OPEN_STREAM for ``channel``, registered before the request leaves."""
+        try:
+            await self._request(message, channel)
+        finally:
+            if message[1] is not None:
+                self.protocol.abandon(message[1])
+
     async def _read(self) -> None:
-        decoder_ = StreamDecoder()
-        limit = decoder_.max_frame
-        read, dispatch = self.reader.read, self._dispatch
+        read, receive, waiting, proto = self.reader.read, self.protocol.receive, self._waiting, self.protocol
         reason = "the server closed the connection"
         try:
-            while True:
-                data = await read(65536)
-                if not data:
-                    break
-                if len(data) > 4 and _unpack_len(data)[0] == len(data) - 4 <= limit and not decoder_.pending:
-                    if dispatch(_unpackb(data[4:])):  # the read is one whole frame
-                        return
-                    continue
-                for payload in decoder_.feed(data):
-                    if dispatch(_unpackb(payload)):
-                        return
-        except ProtocolError as exc:
-            reason = f"bad frame from the server: {exc}"
+            while not proto.closed:
+                for reply in receive(await read(65536)):
+                    future = waiting.get(reply[1])
+                    if future is not None and not future.done():
+                        future.set_result(reply)
         except (OSError, asyncio.IncompleteReadError) as exc:
             reason = f"connection error: {exc}"
         except asyncio.CancelledError:
             reason = "closed by the client"
         self._mark_closed(reason)
 
-    def _dispatch(self, msg: list) -> bool:
-        kind = msg[0]
-        if kind == S.RESULT or kind == S.ERROR:
-            sub = self._pending_subs.pop(msg[1], None)
-            if sub is not None and kind == S.RESULT:
-                sub.channel = msg[2]
-                self._channels[msg[2]] = sub
-            future = self._waiting.get(msg[1])
-            if future is not None and not future.done():
-                future.set_result(msg)
-        elif kind == S.SAMPLE:
-            sub = self._channels.get(msg[1])
-            if isinstance(sub, AsyncSubscription):
-                sub._push(Sample(msg[2], msg[3], msg[4]))
-        elif kind == S.EVENT:
-            event = Event(msg[1], msg[2], msg[3], msg[4])
-            channel = self._channels.get(msg[1])
-            if channel is None:
-                self.events.append(event)
-            else:
-                channel.events.append(event)
-                if isinstance(channel, AsyncSetpointStream):
-                    channel._event.set()
-        elif kind == S.GOODBYE:
-            self._close_code = msg[1]
-            self._mark_closed(f"the server closed the connection: {msg[2]}")
-            return True
-        return False
-
     def _mark_closed(self, reason: str) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.close_reason = reason
-        error = ConnectionClosedError(f"the fast-path connection is closed: {reason}", self._close_code)
+        """The protocol is (now) closed: fail every request still waiting."""
+        self.protocol.connection_lost(reason)
+        error = self.protocol.closed_error()
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(error)
-        for channel in self._channels.values():
-            if isinstance(channel, AsyncSubscription):
-                channel.closed = True
-                channel.queue.put_nowait(None)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     async def close(self) -> None:
         """Say goodbye and close (the server stops what this session moved)."""
-        if not self._closed:
+        proto = self.protocol
+        if not proto.closed:
             try:
-                self.writer.write(encode_stream(msgpack.packb([S.GOODBYE, S.Err.OK, "client closed"])))
+                self.writer.write(proto.goodbye())
                 await self.writer.drain()
             except OSError:
                 pass
+        proto.close("closed by the client")
         self._mark_closed("closed by the client")
         self._task.cancel()
         self.writer.close()

@@ -140,15 +140,14 @@ def open_serial(port: str, baud: int = 115200, *, timeout: float = 2.0, hello: b
 def hello_with_options(client: Any, *, session_timeout: float | None = None,
                        client_name: str = "viamlite serial", attempts: int = 3, **options: Any) -> dict:
     """HELLO with extra options; retried because a frame lost on a serial line is never answered."""
-    from viamlite.fastpath import schema as S
-    from viamlite.fastpath.client import hello_options
+    from viamlite.fastpath.clientprotocol import ClientProtocol
 
-    body = hello_options(None, None, None, session_timeout, client_name)
-    body.update(options)
     last: BaseException | None = None
     for _ in range(attempts):
         try:
-            client.info = client._request([S.HELLO, None, S.VERSION, body])
+            # a fresh message each try: the protocol gives each HELLO an id of its own
+            hello = ClientProtocol.hello_request(session_timeout=session_timeout, client_name=client_name, **options)
+            client.info = client._request(hello)
             return client.info
         except TimeoutError as exc:
             last = exc
