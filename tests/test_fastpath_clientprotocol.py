@@ -310,3 +310,43 @@ def test_nothing_after_a_goodbye_is_read(proto: ClientProtocol) -> None:
     data = frames([[S.RESULT, 1, 1], [S.GOODBYE, S.Err.OK, "bye"], [S.RESULT, 2, 2]])
     assert proto.receive(data) == [[S.RESULT, 1, 1]]
     assert proto.close_code == S.Err.OK and proto.goodbye().startswith(b"\x00\x00\x00")
+
+
+# -- the clients over it -------------------------------------------------------------------------
+
+
+def test_the_sync_client_reports_its_state(served_machine: Any) -> None:
+    served = served_machine()
+    fp = served.fastpath()
+    assert fp.state is ConnectionState.CONNECTED and fp.info["version"] == S.VERSION
+    assert fp.protocol.channels == {}
+    with fp.setpoints("servo1", "move", timeout=0.05) as stream:
+        stream.send(12)
+        event = stream.wait_event(3.0)  # the deadman, routed by the protocol to this stream
+        assert "deadman" in event.message and fp.protocol.channels == {stream.channel: stream}
+    assert fp.protocol.channels == {}  # closed: forgotten
+    fp.close()
+    assert fp.state is ConnectionState.CLOSED and fp.closed
+    with pytest.raises(ConnectionClosedError):
+        fp.call("servo1", "get_position")
+
+
+def test_the_async_client_reports_its_state(served_machine: Any) -> None:
+    import asyncio
+
+    from viamlite.fastpath.aclient import AsyncFastPathClient
+
+    served = served_machine()
+
+    async def main() -> None:
+        fp = await AsyncFastPathClient.connect(served.fastpath_address)
+        assert fp.state is ConnectionState.CONNECTED
+        sub = await fp.subscribe("servo1", "get_position", rate_hz=200)
+        first = await sub.__anext__()
+        assert first.seq >= 0 and fp.protocol.channels == {sub.channel: sub}
+        await fp.close()
+        assert fp.state is ConnectionState.CLOSED and sub.closed
+        with pytest.raises(ConnectionClosedError):
+            await fp.call("servo1", "get_position")
+
+    asyncio.run(main())
