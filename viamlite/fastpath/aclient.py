@@ -27,10 +27,9 @@ from typing import Any
 
 from viamlite.address import split_host_port
 from viamlite.fastpath import schema as S
-from viamlite.fastpath.clientprotocol import ClientChannel, ClientProtocol, SampledChannel, hello_refused
+from viamlite.fastpath.clientprotocol import ClientChannel, ClientProtocol, ProtocolView, SampledChannel, hello_refused
 from viamlite.fastpath.errors import ConnectionClosedError, FastPathError, error_for
 from viamlite.fastpath.proxy import Event, Handle, Sample, decoder, method_spec
-from viamlite.state import ConnectionState
 
 _BY_ID = S.BY_ID
 _RESULT = S.RESULT
@@ -118,7 +117,7 @@ class AsyncSetpointStream(ClientChannel):
             await self.client._request([S.CLOSE_STREAM, None, self.channel])
 
 
-class AsyncFastPathClient:
+class AsyncFastPathClient(ProtocolView):
     """A fast-path session on asyncio streams; the protocol is a
     :class:`~viamlite.fastpath.clientprotocol.ClientProtocol`."""
 
@@ -163,28 +162,6 @@ class AsyncFastPathClient:
             await client.close()
             raise
         return client
-
-    # -- state ----------------------------------------------------------------------------
-    @property
-    def info(self) -> dict[str, Any]:
-        """The server's HELLO reply (version, server, session, caps, ...)."""
-        return self.protocol.info
-
-    @info.setter
-    def info(self, value: dict[str, Any]) -> None:
-        self.protocol.info = value
-
-    @property
-    def state(self) -> ConnectionState:
-        return self.protocol.state
-
-    @property
-    def closed(self) -> bool:
-        return self.protocol.closed
-
-    @property
-    def close_reason(self) -> str:
-        return self.protocol.close_reason
 
     # -- requests ---------------------------------------------------------------------
     async def resolve(self, name: str, api: str | None = None) -> Handle:

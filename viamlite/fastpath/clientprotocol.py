@@ -124,6 +124,33 @@ class SampledChannel(ClientChannel):
         raise NotImplementedError
 
 
+class ProtocolView:
+    """What a client shows of its protocol's state (``self.protocol``)."""
+
+    protocol: "ClientProtocol"
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The server's HELLO reply (version, server, session, caps, ...)."""
+        return self.protocol.info
+
+    @info.setter
+    def info(self, value: dict[str, Any]) -> None:
+        self.protocol.info = value
+
+    @property
+    def state(self) -> ConnectionState:
+        return self.protocol.state
+
+    @property
+    def closed(self) -> bool:
+        return self.protocol.closed
+
+    @property
+    def close_reason(self) -> str:
+        return self.protocol.close_reason
+
+
 class ClientProtocol:
     """One client session's protocol state; see the module docstring.
 
@@ -351,5 +378,5 @@ class ClientProtocol:
             self.connection_lost(f"bad message from the server: {what}")
 
 
-__all__ = ["ClientProtocol", "ClientChannel", "SampledChannel", "hello_options", "hello_refused", "result_of",
+__all__ = ["ClientProtocol", "ProtocolView", "ClientChannel", "SampledChannel", "hello_options", "hello_refused", "result_of",
            "MAX_REQUEST_ID", "AUTH_CODES"]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from viamlite.address import split_host_port
 from viamlite.fastpath import schema as S
-from viamlite.fastpath.clientprotocol import ClientChannel, ClientProtocol, result_of
+from viamlite.fastpath.clientprotocol import ClientChannel, ClientProtocol, ProtocolView, result_of
 from viamlite.fastpath.errors import ConnectionClosedError, FastPathError, error_for
 from viamlite.fastpath.proxy import Event, Handle
 from viamlite.state import ConnectionState
@@ -72,7 +72,7 @@ def _run_callbacks(due: list) -> None:
             log.exception("subscription callback failed")
 
 
-class BlockingSession:
+class BlockingSession(ProtocolView):
     """A fast-path session's blocking I/O; thread-safe. See the module docstring."""
 
     def __init__(self, sock: socket.socket, *, framing: str = "stream", timeout: float = 10.0,
@@ -99,28 +99,6 @@ class BlockingSession:
         self._rcvtimeo = -1.0
         self._background: threading.Thread | None = None
         self.events: list[Event] = proto.events  # session events (channel 0), such as a session timeout
-
-    # -- state ----------------------------------------------------------------------------
-    @property
-    def info(self) -> dict[str, Any]:
-        """The server's HELLO reply (version, server, session, caps, ...)."""
-        return self.protocol.info
-
-    @info.setter
-    def info(self, value: dict[str, Any]) -> None:
-        self.protocol.info = value
-
-    @property
-    def state(self) -> ConnectionState:
-        return self.protocol.state
-
-    @property
-    def closed(self) -> bool:
-        return self.protocol.closed
-
-    @property
-    def close_reason(self) -> str:
-        return self.protocol.close_reason
 
     # -- sending --------------------------------------------------------------------------
     def _sent(self, encode: Callable[[], bytes]) -> None:
