@@ -249,3 +249,58 @@ def test_a_hung_driver_call_does_not_hold_up_other_connections(fast: SimpleNames
     a.send([S.PING, 8])  # A's connection is served again after its call returned
     assert a.recv()[:2] == [S.RESULT, 8]
     a.close()
+
+
+def test_a_move_that_fails_takes_nothing_over(fast: SimpleNamespace) -> None:
+    motor = fast.machine["motor1"]
+    a = Raw(fast.tcp)
+    _hello(a, session_timeout_ms=150)
+    handle = _resolve(a, "motor1")
+    a.send([S.CALL, 5, handle, SET_POWER, [0.5]])
+    assert _next(a, S.RESULT)[1] == 5
+    with FastPathClient.connect(fast.tcp) as b:
+        with pytest.raises(Exception, match="power"):
+            b.call("motor1", "set_power", 5.0)  # refused: out of range
+        event = _next(a, S.EVENT, 0)  # A's session times out: the motor is still A's to stop
+        assert "stopped motor1" in event[4], event
+        assert not motor.is_moving()
+    a.close()
+
+
+def test_a_long_call_still_queued_when_the_session_ends_never_runs(tmp_path: Path) -> None:
+    env = _start(tmp_path, long_workers=1)
+    try:
+        motor = env.machine["motor1"]
+        raw = Raw(env.tcp)
+        _hello(raw)
+        handle = _resolve(raw, "motor1")
+        raw.send([S.CALL, 5, handle, GO_FOR, [60, 100]])  # the only worker runs this one
+        _wait_for(motor.is_moving)
+        raw.send([S.CALL, 6, handle, GO_FOR, [60, 0]])  # queued: would run on with no end
+        raw.send([S.GOODBYE, 0, "done"])
+        assert _next(raw, S.GOODBYE)[1] == S.Err.OK
+        _wait_for(lambda: not env.machine.operations.list(), limit=5)
+        time.sleep(0.2)  # the queued call has had its turn on the worker
+        assert not motor.is_moving()
+        assert [e.method for e in motor.events].count("go_for") == 1
+    finally:
+        env.server.stop()
+        env.machine.close()
+
+
+def test_a_session_timeout_during_a_hung_move_still_stops_it(fast: SimpleNamespace) -> None:
+    motor = fast.machine["motor1"]
+    real = motor.set_power
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)  # the session timeout (100 ms) passes while the driver hangs
+        return real(*args, **kwargs)
+
+    motor.set_power = slow
+    raw = Raw(fast.tcp)
+    _hello(raw, session_timeout_ms=100)
+    handle = _resolve(raw, "motor1")
+    raw.send([S.CALL, 5, handle, SET_POWER, [0.4]])
+    assert _next(raw, S.RESULT)[1] == 5  # the motor now runs, and the client stays silent
+    _wait_for(lambda: not motor.is_moving(), limit=5)
+    raw.close()

@@ -14,7 +14,7 @@ from google.protobuf import message_factory
 
 from viamlite.adapters import status
 from viamlite.adapters.session import join_session
-from viamlite.errors import ResourceNotFoundError
+from viamlite.errors import AbortedError, CancelledError, ResourceNotFoundError
 from viamlite.gen import POOL, common_pb2, safety_monitored
 from viamlite.names import API
 from viamlite.rpc import Call, Code, Lane, Method, RpcError, wire
@@ -98,16 +98,25 @@ def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any],
     lookup = machine.resource
     run = machine.operations.run
     remotes = machine.remotes
+    movers = machine.movers
 
     def handler(request: Any, call: Call) -> Any:
         name = getattr(request, name_field)
-        sid = join_session(machine, call, (api, name), monitored)
+        key = (api, name)
+        before = movers.last(key) if monitored else None
+        sid = join_session(machine, call, key, monitored)
         try:
             resource = lookup(api, name)
             with run(path, request, sid) as op:
                 if long_running:  # a cancelled or vanished caller ends the operation
                     call.add_done_callback(op.cancel)
-                return fn(resource, request)
+                try:
+                    return fn(resource, request)
+                except Exception as exc:
+                    # a move refused or failed at once takes nothing over; one cut short did move
+                    if monitored and not isinstance(exc, (AbortedError, CancelledError)):
+                        movers.undo(key, sid, before)
+                    raise
         except ResourceNotFoundError as exc:  # not here: perhaps on a remote part
             route = remotes.lookup(api, name)
             if route is None:

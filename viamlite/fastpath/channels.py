@@ -133,9 +133,13 @@ class Channels:
 
     # -- setpoint streams -----------------------------------------------------------------
     def open_stream(self, stream: SetpointSink) -> None:
+        """Register the stream; its deadman is armed by :meth:`arm_stream` once the RESULT is written."""
         self.items[stream.channel] = stream
-        stream.deadline = time.monotonic() + stream.timeout
-        self._arm(stream)
+
+    def arm_stream(self, stream: SetpointSink) -> None:
+        if stream.timer is None and not stream.tripped and not stream.stopped and not self.closed:
+            stream.deadline = time.monotonic() + stream.timeout
+            self._arm(stream)
 
     def _arm(self, stream: SetpointSink) -> None:
         stream.timer = self.reactor.call_at(stream.deadline, lambda: self._check(stream))
@@ -180,6 +184,12 @@ class Channels:
 
     def _arm_session(self) -> None:
         self._session_timer = self.reactor.call_at(self.last_rx + self.session_timeout, self._check_session)
+
+    def rearm_session(self) -> None:
+        """After a batch: a session timeout that fired while a call hung is armed again (from
+        the batch's arrival), so a client that went silent meanwhile is still timed out."""
+        if self._session_timer is None and not self.closed:
+            self._arm_session()
 
     def received(self, now: float) -> None:
         """A message arrived: the session timeout is due a timeout from now (armed again if it fired)."""

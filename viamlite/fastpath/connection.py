@@ -122,8 +122,21 @@ class Connection:
     def _on_ready(self, events: int) -> None:
         if events & WRITE:
             self._flush()
-        if events & ~WRITE and not self._closed:
-            self._on_readable()
+        if events & ~WRITE:
+            if self.close_reason:  # the session has ended: what still arrives is dropped, unread
+                self._discard()
+            else:
+                self._on_readable()
+
+    def _discard(self) -> None:
+        try:
+            gone = not self.sock.recv_into(_buffer())
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            gone = True
+        if gone and not self._closed:  # the peer is gone: the rest of the GOODBYE cannot reach it
+            self._finish()
 
     def _on_readable(self) -> None:
         view = _buffer()
@@ -185,7 +198,7 @@ class Connection:
     def write(self, data: bytes) -> bool:
         """Write ``data`` (whole frames), from any thread; False once the connection is closed."""
         with self._wlock:
-            if self._closed:
+            if self._closed or self.close_reason:  # nothing follows the GOODBYE
                 return False
             if not self._out:
                 try:

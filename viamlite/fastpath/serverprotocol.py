@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
+from viamlite.errors import AbortedError, CancelledError
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.channels import Channels, Sampler, SetpointSink
 from viamlite.fastpath.dispatch import packer, to_wire
@@ -70,6 +71,13 @@ class ServerProtocol:
 
     # -- frames in, frames out --------------------------------------------------------------
     def handle_frames(self, frames: list[bytes], now: float) -> list[bytes]:
+        try:
+            return self._handle_frames(frames, now)
+        finally:
+            if self.channels.session_timeout:
+                self.channels.rearm_session()
+
+    def _handle_frames(self, frames: list[bytes], now: float) -> list[bytes]:
         if self._token and now - self._auth_checked >= AUTH_RECHECK_S:
             self._recheck_credentials()
         self.channels.received(now)
@@ -78,7 +86,10 @@ class ServerProtocol:
         frame = self.frame
         handles, moved, movers, owner = self.handles.numbered, self._moved, self._movers, self.owner
         ready = self.state is ConnectionState.CONNECTED
+        closed = ConnectionState.CLOSED
         for payload in frames:
+            if self.state is closed:  # ended meanwhile (the server stopping, on another thread)
+                return []
             try:
                 msg = _unpackb(payload)
             except Exception as exc:
@@ -98,13 +109,17 @@ class ServerProtocol:
                     spec = entry[1]
                     if spec.motion:
                         moved[handle.key] = handle.resource
-                        movers.moved(handle.key, owner)
+                        before = movers.moved(handle.key, owner)
                     try:
                         value = entry[0](args)
                     except Exception as exc:
+                        if spec.motion:  # a move refused takes nothing over
+                            movers.undo(handle.key, owner, before)
                         out.append(frame(pack([ERROR, rid, code_for(exc),
                                                describe(exc, f"{handle.subtype} {handle.name!r} {spec.name}")])))
                         continue
+                    if spec.motion:
+                        self._moved_now(handle)
                     try:
                         out.append(frame(pack([RESULT, rid, value])))
                     except Exception as exc:
@@ -190,7 +205,7 @@ class ServerProtocol:
         if kind == S.SUBSCRIBE:
             return self._on_subscribe(msg)
         if kind == S.OPEN_STREAM:
-            return [S.RESULT, msg[1], self._on_open_stream(msg)]
+            return self._on_open_stream(msg)
         if kind in (S.UNSUBSCRIBE, S.CLOSE_STREAM):
             self.channels.remove(msg[2], Sampler if kind == S.UNSUBSCRIBE else SetpointSink)
             return [S.RESULT, msg[1], None]
@@ -210,9 +225,27 @@ class ServerProtocol:
         info = hello_info(accepted, self.id, self.max_frame, with_token=bool(options.get("key_id")))
         return [S.RESULT, msg[1], info]
 
-    def _moves(self, handle: ServedHandle) -> None:
+    def _moves(self, handle: ServedHandle) -> str | None:
         self._moved[handle.key] = handle.resource
-        self._movers.moved(handle.key, self.owner)
+        return self._movers.moved(handle.key, self.owner)
+
+    def _moved_now(self, handle: ServedHandle) -> None:
+        """A move returned: it is this session's again unless another caller moved it meanwhile
+        (a session timeout or end that ran while the driver call hung released it)."""
+        if self._movers.claim(handle.key, self.owner):
+            self._moved[handle.key] = handle.resource
+            if self.state is ConnectionState.CLOSED:
+                self._moved_after_end(handle)
+
+    def _moved_after_end(self, handle: ServedHandle) -> None:
+        """A move that finished after the session ended (a driver call that hung across the
+        end): nobody else will stop it, so stop it now, unless another caller drives it."""
+        if self._movers.release(self.owner, [handle.key]):
+            try:
+                handle.resource.stop()
+                log.info("fast-path session %d: stopped %s (moved after the session ended)", self.id, handle.name)
+            except Exception as exc:
+                log.warning("fast-path session %d: stopping %s failed: %s", self.id, handle.name, exc)
 
     def _call(self, msg: list) -> tuple[Any] | None:
         _, rid, number, method, args = msg
@@ -220,18 +253,22 @@ class ServerProtocol:
         fn, spec = self._lookup(handle, method)
         if type(args) is not list:
             raise RequestError(S.Err.INVALID_ARGUMENT, f"CALL arguments must be an array, got {show(args)}")
-        if spec.motion:
-            self._moves(handle)
+        before = self._moves(handle) if spec.motion else None
         if spec.long:
-            self._start_long(rid, handle, spec, fn, args)
+            self._start_long(rid, handle, spec, fn, args, before)
             return None
         try:
-            return (fn(args),)
+            value = fn(args)
         except Exception as exc:
+            if spec.motion:  # a move refused takes nothing over
+                self._movers.undo(handle.key, self.owner, before)
             raise RequestError(code_for(exc), describe(exc, f"{handle.subtype} {handle.name!r} {spec.name}")) from None
+        if spec.motion:
+            self._moved_now(handle)
+        return (value,)
 
     def _start_long(self, rid: int, handle: ServedHandle, spec: S.MethodSpec, fn: Callable[[Any], Any],
-                    args: list) -> None:
+                    args: list, before: str | None) -> None:
         if len(self._ops) >= MAX_LONG_CALLS:
             raise RequestError(S.Err.RESOURCE_EXHAUSTED, f"at most {MAX_LONG_CALLS} long calls may run at once "
                                "on one connection; wait for some to finish")
@@ -240,15 +277,22 @@ class ServerProtocol:
 
         def run() -> None:
             try:
+                if self.state is ConnectionState.CLOSED:  # ended while the call waited for a worker
+                    op.cancel()
+                    if spec.motion:
+                        self._movers.undo(handle.key, self.owner, before)
+                    return
                 with op:
-                    if self.state is ConnectionState.CLOSED:
-                        op.cancel()
                     value = fn(args)
                 message = [S.RESULT, rid, value]
             except Exception as exc:
+                if spec.motion and not isinstance(exc, (AbortedError, CancelledError)):
+                    self._movers.undo(handle.key, self.owner, before)  # refused: it takes nothing over
                 message = [S.ERROR, rid, code_for(exc), describe(exc, f"{handle.subtype} {handle.name!r} {spec.name}")]
             finally:
                 self._ops.discard(op)
+            if spec.motion and self.state is ConnectionState.CLOSED:
+                self._moved_after_end(handle)  # a move that returned at once and runs on (go_for 0 revolutions)
             self.write(self._pack(message))
 
         self.server.submit(run)
@@ -275,7 +319,7 @@ class ServerProtocol:
         self.channels.items[channel] = sampler
         return _Opened([S.RESULT, rid, channel], lambda: sampler.start(self.server.reactor))
 
-    def _on_open_stream(self, msg: list) -> int:
+    def _on_open_stream(self, msg: list) -> "_Opened":
         _, rid, number, method, timeout_ms = msg
         handle = self._handle(number)
         _, spec = self._lookup(handle, method)
@@ -290,8 +334,9 @@ class ServerProtocol:
             raise RequestError(S.Err.INVALID_ARGUMENT, f"timeout_ms must be {S.MIN_TIMEOUT_MS} to {S.MAX_TIMEOUT_MS}, "
                                f"got {show(timeout_ms)}")
         channel = self.channels.new_channel()
-        self.channels.open_stream(SetpointSink(channel, handle, spec, timeout_ms / 1000.0))
-        return channel
+        sink = SetpointSink(channel, handle, spec, timeout_ms / 1000.0)
+        self.channels.open_stream(sink)
+        return _Opened([S.RESULT, rid, channel], lambda: self.channels.arm_stream(sink))
 
     def _on_setpoint(self, msg: list) -> None:
         _, channel, seq, args = msg
@@ -308,15 +353,21 @@ class ServerProtocol:
             return
         stream.last_seq = seq
         handle, spec = stream.handle, stream.spec
+        before, ok = None, False
         try:
             fn, _ = self._lookup(handle, spec.id)
             if spec.motion:
-                self._moves(handle)
+                before = self._moves(handle)
             fn(args)
+            ok = True
         except RequestError as exc:
             self.event(channel, seq, exc.code, exc.message)
         except Exception as exc:
+            if spec.motion:
+                self._movers.undo(handle.key, self.owner, before)
             self.event(channel, seq, code_for(exc), describe(exc, f"{handle.subtype} {handle.name!r} {spec.name}"))
+        if ok and spec.motion:
+            self._moved_now(handle)
         self.channels.applied(stream)
 
     def event(self, channel: int, seq: Any, code: int, message: str) -> None:

@@ -54,14 +54,38 @@ class MotionLedger:
     call outside any session). One dict store per motion call, safe from any thread.
     """
 
-    __slots__ = ("_last",)
+    __slots__ = ("_last", "_lock")
 
     def __init__(self) -> None:
         self._last: dict[Any, str] = {}
+        self._lock = threading.Lock()
 
-    def moved(self, key: Any, owner: str) -> None:
-        """``owner`` has just moved ``key``."""
-        self._last[key] = owner
+    def moved(self, key: Any, owner: str) -> str | None:
+        """``owner`` has just moved ``key``; returns who had moved it last before."""
+        with self._lock:
+            before = self._last.get(key)
+            self._last[key] = owner
+            return before
+
+    def claim(self, key: Any, owner: str) -> bool:
+        """After ``owner``'s move of ``key`` returned: it is ``owner``'s again unless another
+        caller moved it meanwhile (a stop for ``owner`` that ran during the call released it)."""
+        with self._lock:
+            current = self._last.get(key)
+            if current is None or current == owner:
+                self._last[key] = owner
+                return True
+            return False
+
+    def undo(self, key: Any, owner: str, before: str | None) -> None:
+        """``owner``'s move of ``key`` failed: whoever moved it before owns its motion again
+        (a call that moved nothing takes nothing over)."""
+        with self._lock:
+            if self._last.get(key) == owner:
+                if before is None:
+                    del self._last[key]
+                else:
+                    self._last[key] = before
 
     def last(self, key: Any) -> str | None:
         """Who moved ``key`` last (None: nobody yet)."""
@@ -72,10 +96,11 @@ class MotionLedger:
         forgotten, so a stop is never repeated for a motion that another caller took over."""
         last = self._last
         mine = []
-        for key in keys:
-            if last.get(key) == owner:
-                mine.append(key)
-                last.pop(key, None)
+        with self._lock:
+            for key in keys:
+                if last.get(key) == owner:
+                    mine.append(key)
+                    del last[key]
         return mine
 
 
