@@ -385,7 +385,7 @@ def test_motor_drives_pwm_and_direction_pins(machine: Any) -> None:
     mover.join(5)
     assert not mover.is_alive() and board.get_pwm("D6") == 0.0
     assert len(outcome) == 1 and isinstance(outcome[0], AbortedError)
-    assert str(outcome[0]).startswith("motor 'm': go_for was stopped by another caller after about ")
+    assert str(outcome[0]).startswith("motor 'm': go_for was stopped by a Stop after about ")
     assert "of 100 revolutions" in str(outcome[0])
     # a new command supersedes it: the motor runs as that command says
     outcome.clear()

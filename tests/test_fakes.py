@@ -205,7 +205,7 @@ def test_motor_stop_ends_go_for_early_and_the_call_says_so(build: Any) -> None:
     call.join(timeout=1.0)
     # cut short by another caller's stop: not a success
     assert isinstance(call.error, AbortedError)
-    assert str(call.error).startswith("motor 'motor1': go_for was stopped by another caller after ")
+    assert str(call.error).startswith("motor 'motor1': go_for was stopped by a Stop after ")
     assert str(call.error).endswith(" of 100 revolutions")
     stopped_at = motor.get_position()
     assert 0 < stopped_at < 100
@@ -528,7 +528,7 @@ def test_base_stop_cancel_and_errors(build: Any) -> None:
     base.stop()
     call.join(timeout=1.0)
     assert isinstance(call.error, AbortedError) and not base.is_moving()
-    assert str(call.error).startswith("base 'base1': spin was stopped by another caller after ")
+    assert str(call.error).startswith("base 'base1': spin was stopped by a Stop after ")
     assert str(call.error).endswith(" of 360 degrees")
     call = InThread(lambda: base.move_straight(1000, 10))
     assert wait_for(base.is_moving)

@@ -331,7 +331,7 @@ def test_go_for_stopped_by_another_client_is_aborted_at_the_caller(serve: Any, c
     err = call.result(timeout=10)
     assert isinstance(err, grpc.RpcError), "a go_for cut short by another caller's Stop returned success"
     assert err.code() == grpc.StatusCode.ABORTED
-    assert "motor 'motor1': go_for was stopped by another caller after " in err.details()
+    assert "motor 'motor1': go_for was stopped by a Stop after " in err.details()
     assert "of 100 revolutions" in err.details()
     # and a new command from another caller: superseded
     call = b.go_for("motor1", 60, 100)
@@ -364,7 +364,7 @@ def test_the_viam_sdk_caller_sees_aborted(demo_server: Any) -> None:
 
     status, message = run_viam_sdk(demo_server.address, body)
     assert status == Status.ABORTED, f"go_for cut short by another client's stop: {status} {message}"
-    assert "go_for was stopped by another caller" in message
+    assert "go_for was stopped by a Stop" in message
 
 
 def _stop_from_another_client(address: str) -> None:
@@ -380,7 +380,7 @@ def test_aborted_travels_back_as_a_typed_error() -> None:
     from viamlite.client.status import error_for
     from viamlite.fastpath import errors as fp
 
-    exc = errors.AbortedError("motor 'm': go_for was stopped by another caller after 1 of 5 revolutions")
+    exc = errors.AbortedError("motor 'm': go_for was stopped by a Stop after 1 of 5 revolutions")
     assert rpc.code_for(exc) == rpc.Code.ABORTED and fp.code_for(exc) == rpc.Code.ABORTED
     assert isinstance(error_for("ABORTED", str(exc)), errors.AbortedError)
     assert isinstance(fp.error_for(int(rpc.Code.ABORTED), str(exc)), errors.AbortedError)

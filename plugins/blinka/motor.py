@@ -200,7 +200,7 @@ class BlinkaMotor(Configured, Motor):
     def stop(self, *, extra: Extra = None) -> None:
         self._check_open()
         with self._lock:
-            self._supersede("stopped by another caller")
+            self._supersede("stopped by a Stop")
             self._drive(0.0)
 
     def is_powered(self, *, extra: Extra = None) -> PowerState:

@@ -60,7 +60,7 @@ FAKES: dict[str, str] = {
 STEP_S = 0.01
 
 #: Why a blocking move ended early, as its call's AbortedError says.
-STOPPED = "stopped by another caller"
+STOPPED = "stopped by a Stop"
 SUPERSEDED = "superseded by a new command"
 
 

@@ -28,7 +28,7 @@ class FakeBase(FakeResource, Base):
       direction is the product of the signs, ``is_moving()`` is True meanwhile, and
       ``stop()``, a new command, a cancel or ``close()`` end them at once. As with the
       motor, the blocked call then raises AbortedError for a stop or a new command (with
-      how far it got: ``base 'base1': spin was stopped by another caller after 12.5 of
+      how far it got: ``base 'base1': spin was stopped by a Stop after 12.5 of
       360 degrees``), CancelledError for a cancel and ResourceClosedError for a close. A
       distance or angle of 0 returns at once; a speed of 0 with a non-zero distance or
       angle is an InvalidArgumentError.

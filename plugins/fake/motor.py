@@ -34,9 +34,9 @@ class FakeMotor(FakeResource, Motor):
     * ``stop()`` (from any thread), a new command, a cancelled operation or ``close()``
       ends a blocking move at once; a stop, a cancel or a close leaves the motor stopped
       where it is, a new command runs it as that command says. The blocked call then
-      raises: AbortedError for a stop or a new command (another caller cut it short; the
-      message says which, and how far it got: ``motor 'motor1': go_for was stopped by
-      another caller after 1.5 of 100 revolutions``), CancelledError for a cancel,
+      raises: AbortedError for a stop or a new command (it was cut short; the message
+      says which, and how far it got: ``motor 'motor1': go_for was stopped by a Stop
+      after 1.5 of 100 revolutions``), CancelledError for a cancel,
       ResourceClosedError for a close. A move that arrived returns, whatever comes next.
     """
 
