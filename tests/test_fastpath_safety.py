@@ -304,3 +304,22 @@ def test_a_session_timeout_during_a_hung_move_still_stops_it(fast: SimpleNamespa
     assert _next(raw, S.RESULT)[1] == 5  # the motor now runs, and the client stays silent
     _wait_for(lambda: not motor.is_moving(), limit=5)
     raw.close()
+
+
+def test_a_reply_that_comes_after_its_caller_gave_up_is_dropped(fast: SimpleNamespace) -> None:
+    servo = fast.machine["servo1"]
+    real = servo.get_position
+    release = threading.Event()
+
+    def slow(**kwargs: Any) -> Any:
+        release.wait(5)
+        return real(**kwargs)
+
+    servo.get_position = slow
+    with FastPathClient.connect(fast.tcp) as fp:
+        with pytest.raises(TimeoutError):
+            fp.call("servo1", "get_position", timeout=0.2)
+        release.set()
+        assert fp.call("motor1", "is_moving") is False  # the late reply arrived meanwhile, and was dropped
+        fp.ping()
+        assert not fp._replies and not fp._abandoned

@@ -93,6 +93,7 @@ class BlockingSession(ProtocolView):
         self._waiters = 0  # threads waiting on the condition; nobody to wake: no notify
         self._reading = False
         self._replies: dict[int, list] = {}
+        self._abandoned: set[int] = set()  # ids whose caller gave up: their late replies are dropped
         self._handles: dict[tuple[str, str], Handle] = {}
         self._specs: dict[tuple[str, str], S.MethodSpec] = {}  # (api, method name) -> spec
         self._sock_timeout: float | None = -1.0
@@ -166,8 +167,10 @@ class BlockingSession(ProtocolView):
                         self._lost(f"sending failed: {exc}")
                         raise proto.closed_error() from None
                     reply = self._read_reply(message[1], timeout)  # hands the reading turn back
-                except BaseException:
+                except BaseException as exc:
                     with lock:
+                        if isinstance(exc, TimeoutError):
+                            self._abandoned.add(message[1])
                         self._reading = False
                         if self._waiters:
                             self._cond.notify_all()
@@ -178,10 +181,24 @@ class BlockingSession(ProtocolView):
         rid = self._send_message(message, channel)
         replies = self._replies
         if rid not in replies:
-            self._pump(lambda: rid in replies, timeout)
+            try:
+                self._pump(lambda: rid in replies, timeout)
+            except TimeoutError:
+                with self._lock:
+                    if replies.pop(rid, None) is None:
+                        self._abandoned.add(rid)
+                raise
         with self._lock:
             reply = replies.pop(rid)
         return result_of(reply)
+
+    def _keep(self, msg: list) -> None:
+        """Hold a reply for its caller (under the lock); a reply nobody waits for any more is dropped."""
+        rid = msg[1]
+        if rid in self._abandoned:
+            self._abandoned.discard(rid)
+        else:
+            self._replies[rid] = msg
 
     def _open_channel(self, message: list, channel: ClientChannel) -> None:
         """SUBSCRIBE or OPEN_STREAM for ``channel``, registered before the request leaves."""
@@ -225,7 +242,7 @@ class BlockingSession(ProtocolView):
                         self._cond.notify_all()
                     return got[0]
                 for msg in got:
-                    replies[msg[1]] = msg
+                    self._keep(msg)
                 reply = replies.pop(rid, None)
                 if reply is not None:
                     self._reading = False
@@ -275,7 +292,7 @@ class BlockingSession(ProtocolView):
                 self._reading = False
                 if data is not None:
                     for msg in proto.receive(data):
-                        self._replies[msg[1]] = msg
+                        self._keep(msg)
                 if failure:
                     proto.connection_lost(failure)
                 cond.notify_all()
