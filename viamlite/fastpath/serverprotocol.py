@@ -26,6 +26,7 @@ from viamlite.fastpath.dispatch import packer, to_wire
 from viamlite.fastpath.errors import code_for, describe
 from viamlite.fastpath.handles import HandleTable, ServedHandle
 from viamlite.fastpath.handshake import Close, RequestError, accept_hello, hello_info, show
+from viamlite.fastpath.motion import MotionBook
 from viamlite.state import ConnectionState
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +43,7 @@ AUTH_RECHECK_S = 1.0
 MAX_REQUEST_ID = (1 << 32) - 1
 
 
-class ServerProtocol:
+class ServerProtocol(MotionBook):
     """One session's protocol state; ``conn`` writes and schedules for it."""
 
     def __init__(self, conn: "Connection", *, remote: bool, serial: bool) -> None:
@@ -225,28 +226,6 @@ class ServerProtocol:
         info = hello_info(accepted, self.id, self.max_frame, with_token=bool(options.get("key_id")))
         return [S.RESULT, msg[1], info]
 
-    def _moves(self, handle: ServedHandle) -> str | None:
-        self._moved[handle.key] = handle.resource
-        return self._movers.moved(handle.key, self.owner)
-
-    def _moved_now(self, handle: ServedHandle) -> None:
-        """A move returned: it is this session's again unless another caller moved it meanwhile
-        (a session timeout or end that ran while the driver call hung released it)."""
-        if self._movers.claim(handle.key, self.owner):
-            self._moved[handle.key] = handle.resource
-            if self.state is ConnectionState.CLOSED:
-                self._moved_after_end(handle)
-
-    def _moved_after_end(self, handle: ServedHandle) -> None:
-        """A move that finished after the session ended (a driver call that hung across the
-        end): nobody else will stop it, so stop it now, unless another caller drives it."""
-        if self._movers.release(self.owner, [handle.key]):
-            try:
-                handle.resource.stop()
-                log.info("fast-path session %d: stopped %s (moved after the session ended)", self.id, handle.name)
-            except Exception as exc:
-                log.warning("fast-path session %d: stopping %s failed: %s", self.id, handle.name, exc)
-
     def _call(self, msg: list) -> tuple[Any] | None:
         _, rid, number, method, args = msg
         handle = self._handle(number)
@@ -374,26 +353,6 @@ class ServerProtocol:
         self.write(self._pack([S.EVENT, channel, seq if type(seq) is int else 0, code, message]))
 
     # -- ending -------------------------------------------------------------------------
-    def stop_moved(self, why: str) -> list[str]:
-        """Stop what this session was the last to move; returns their names."""
-        moved = self._moved
-        keys = list(moved)
-        mine = set(self._movers.release(self.owner, keys))
-        names = []
-        for key in keys:
-            resource = moved.pop(key, None)
-            if resource is None or key not in mine:
-                continue
-            try:
-                resource.stop()
-                names.append(key[1])
-            except Exception as exc:
-                log.warning("fast-path session %d: stopping %s (%s) failed: %s", self.id, key[1], why, exc)
-        if names:
-            self.stopped_at = time.monotonic()
-            log.info("fast-path session %d: stopped %s (%s)", self.id, ", ".join(names), why)
-        return names
-
     def detach(self) -> None:
         """Let go of the connection once it is closed: a late long call's result is dropped,
         and the closed session is freed at once, not when the garbage collector gets to it."""
