@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,20 +13,13 @@ from typing import Any
 import msgpack
 import pytest
 
-from tests.test_fastpath_server import Raw, _start, _wait_for
+from tests.test_fastpath_server import Raw, _start, _wait_for, fast  # noqa: F401 (the fixture)
+from viamlite.errors import InvalidArgumentError
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.client import FastPathClient
 from viamlite.fastpath.framing import encode_stream
 
 SET_POWER, GO_FOR, GET_POSITION = 20, 21, 11
-
-
-@pytest.fixture
-def fast(tmp_path: Path) -> Iterator[SimpleNamespace]:
-    env = _start(tmp_path)
-    yield env
-    env.server.stop()
-    env.machine.close()
 
 
 def _hello(raw: Raw, **options: Any) -> dict:
@@ -42,6 +34,16 @@ def _resolve(raw: Raw, name: str, rid: int = 2) -> int:
     reply = raw.recv()
     assert reply[0] == S.RESULT, reply
     return reply[2][0]
+
+
+def _driving(address: str, power: float, timeout_ms: int, rid: int = 5) -> Raw:
+    """A client whose session times out after ``timeout_ms`` has set motor1's power."""
+    raw = Raw(address)
+    _hello(raw, session_timeout_ms=timeout_ms)
+    handle = _resolve(raw, "motor1")
+    raw.send([S.CALL, rid, handle, SET_POWER, [power]])
+    assert _next(raw, S.RESULT)[1] == rid
+    return raw
 
 
 def _next(raw: Raw, kind: int, channel: int | None = None, limit: float = 5.0) -> list:
@@ -127,25 +129,17 @@ def test_the_result_of_subscribe_and_open_stream_comes_before_the_channel(fast: 
 
 def test_an_expired_session_leaves_running_what_another_client_drives_now(fast: SimpleNamespace) -> None:
     motor = fast.machine["motor1"]
-    a = Raw(fast.tcp)
-    _hello(a, session_timeout_ms=150)
-    handle = _resolve(a, "motor1")
-    a.send([S.CALL, 5, handle, SET_POWER, [0.4]])
-    assert _next(a, S.RESULT)[1] == 5
+    a = _driving(fast.tcp, 0.4, 150)
     # A goes silent; B takes the motor over before A's session times out
     with FastPathClient.connect(fast.tcp) as b:
         b.call("motor1", "set_power", -0.3)
         event = _next(a, S.EVENT, 0)
-        assert "another client drives it now" in event[4] or "stopped nothing" in event[4] or "nothing" in event[4]
+        assert "; stopped nothing" in event[4] and "stopped motor1" not in event[4], event
         a.close()  # and A's connection ends too
         _wait_for(lambda: not fast.server.connections or len(fast.server.connections) == 1)
         assert motor.is_moving() and motor.is_powered().power_pct == pytest.approx(-0.3)
         # B's own blocking move goes on to the end while a new silent session expires
-        c = Raw(fast.tcp)
-        _hello(c, session_timeout_ms=100)
-        c_motor = _resolve(c, "motor1")
-        c.send([S.CALL, 6, c_motor, SET_POWER, [0.2]])
-        assert _next(c, S.RESULT)[1] == 6
+        c = _driving(fast.tcp, 0.2, 100, rid=6)
         done: list[Any] = []
         thread = threading.Thread(target=lambda: done.append(b.call("motor1", "go_for", 100, 0.5)))
         thread.start()
@@ -161,11 +155,7 @@ def test_an_expired_session_still_stops_what_it_was_last_to_move(fast: SimpleNam
     motor = fast.machine["motor1"]
     with FastPathClient.connect(fast.tcp) as b:
         b.call("motor1", "set_power", 0.3)
-        a = Raw(fast.tcp)
-        _hello(a, session_timeout_ms=100)
-        handle = _resolve(a, "motor1")
-        a.send([S.CALL, 5, handle, SET_POWER, [0.6]])  # A moved it after B
-        assert _next(a, S.RESULT)[1] == 5
+        a = _driving(fast.tcp, 0.6, 100)  # A moved it after B
         event = _next(a, S.EVENT, 0)
         assert "stopped motor1" in event[4], event
         assert not motor.is_moving()
@@ -253,13 +243,9 @@ def test_a_hung_driver_call_does_not_hold_up_other_connections(fast: SimpleNames
 
 def test_a_move_that_fails_takes_nothing_over(fast: SimpleNamespace) -> None:
     motor = fast.machine["motor1"]
-    a = Raw(fast.tcp)
-    _hello(a, session_timeout_ms=150)
-    handle = _resolve(a, "motor1")
-    a.send([S.CALL, 5, handle, SET_POWER, [0.5]])
-    assert _next(a, S.RESULT)[1] == 5
+    a = _driving(fast.tcp, 0.5, 150)
     with FastPathClient.connect(fast.tcp) as b:
-        with pytest.raises(Exception, match="power"):
+        with pytest.raises(InvalidArgumentError, match="power"):
             b.call("motor1", "set_power", 5.0)  # refused: out of range
         event = _next(a, S.EVENT, 0)  # A's session times out: the motor is still A's to stop
         assert "stopped motor1" in event[4], event
@@ -297,11 +283,7 @@ def test_a_session_timeout_during_a_hung_move_still_stops_it(fast: SimpleNamespa
         return real(*args, **kwargs)
 
     motor.set_power = slow
-    raw = Raw(fast.tcp)
-    _hello(raw, session_timeout_ms=100)
-    handle = _resolve(raw, "motor1")
-    raw.send([S.CALL, 5, handle, SET_POWER, [0.4]])
-    assert _next(raw, S.RESULT)[1] == 5  # the motor now runs, and the client stays silent
+    raw = _driving(fast.tcp, 0.4, 100)  # the motor now runs, and the client stays silent
     _wait_for(lambda: not motor.is_moving(), limit=5)
     raw.close()
 

@@ -14,6 +14,7 @@ from typing import Any
 import msgpack
 import pytest
 
+from tests.rawclient import Raw
 from viamlite.components.board import AnalogValue, Board
 from viamlite.components.encoder import Encoder, EncoderPosition
 from viamlite.components.motor import Motor, PowerState
@@ -25,7 +26,7 @@ from viamlite.fastpath import schema as S
 from viamlite.fastpath.aclient import AsyncFastPathClient
 from viamlite.fastpath.client import FastPathClient
 from viamlite.fastpath.errors import AuthError, CallError, NotFound
-from viamlite.fastpath.framing import StreamDecoder, encode_serial, encode_stream
+from viamlite.fastpath.framing import encode_serial, encode_stream
 from viamlite.fastpath.server import FastPathServer
 from viamlite.machine import Machine
 from viamlite.cli.serve import demo_config
@@ -71,53 +72,6 @@ def remote_only(tmp_path: Path) -> Iterator[SimpleNamespace]:
     yield env
     env.server.stop()
     env.machine.close()
-
-
-class Raw:
-    """A bare socket speaking frames, for bad input and message-level checks."""
-
-    def __init__(self, address: str) -> None:
-        if address.startswith("unix:"):
-            self.sock = socket.socket(socket.AF_UNIX)
-            self.sock.connect(address[5:])
-        else:
-            host, port = address.rsplit(":", 1)
-            self.sock = socket.create_connection((host, int(port)))
-        self.sock.settimeout(5)
-        self.decoder = StreamDecoder()
-        self.pending: list[Any] = []
-
-    def send(self, message: Any) -> None:
-        self.sock.sendall(encode_stream(msgpack.packb(message)))
-
-    def send_bytes(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def recv(self) -> Any:
-        while not self.pending:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed")
-            self.pending += [msgpack.unpackb(p) for p in self.decoder.feed(data)]
-        return self.pending.pop(0)
-
-    def hello(self) -> dict:
-        self.send([S.HELLO, 1, S.VERSION, {}])
-        reply = self.recv()
-        assert reply[0] == S.RESULT and reply[1] == 1
-        return reply[2]
-
-    def closed(self) -> bool:
-        try:
-            while True:
-                data = self.sock.recv(65536)
-                if not data:
-                    return True
-        except OSError:
-            return True
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def _wait_for(predicate: Any, limit: float = 2.0) -> float:

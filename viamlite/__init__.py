@@ -5,8 +5,9 @@ and the REPL start fast on a single-board computer.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from viamlite.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -36,10 +37,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.resource import Resource
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'viamlite' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)

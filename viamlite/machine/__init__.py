@@ -8,8 +8,9 @@ Names load on first use, so importing one of the submodules stays cheap.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from viamlite.lazy import lazy_names
 
 _LAZY = {
     "Machine": "viamlite.machine.runtime",
@@ -25,10 +26,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.machine.watch import ConfigWatcher
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'viamlite.machine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
