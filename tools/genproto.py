@@ -7,7 +7,9 @@
 The generated modules register their files in viamlite's private descriptor pool
 (``viamlite.gen.POOL``), not in protobuf's default pool, so viamlite can share a process
 with other code that defines the same Viam messages (the viam-sdk, for one). Each proto
-file becomes one flat module, ``viamlite/gen/<file stem>_pb2.py``.
+file becomes one flat module, ``viamlite/gen/<file stem>_pb2.py``; the app API's files
+(``viamlite/protos/app/``) go to ``viamlite/gen/app/<file stem>_pb2.py``, a package only
+the fleet and cloud plugins import.
 """
 from __future__ import annotations
 
@@ -27,29 +29,40 @@ def _module_name(proto_path: str) -> str:
     return Path(proto_path).stem + "_pb2"
 
 
-def _rewrite(text: str, proto_path: str) -> str:
-    # Imports of our own files become flat imports from viamlite.gen.
-    def own_import(match: re.Match[str]) -> str:
-        pkg, mod, alias = match.group(1), match.group(2), match.group(3)
-        if pkg.startswith("google.protobuf"):
-            return match.group(0)
-        return f"from viamlite.gen import {mod} as {alias}"
+def _package(proto_path: str) -> str:
+    """The Python package a proto file's module goes to: viamlite.gen or viamlite.gen.app."""
+    return "viamlite.gen.app" if proto_path.startswith("app/") else "viamlite.gen"
 
-    text = re.sub(r"^from ([\w.]+) import (\w+_pb2) as (\w+)$", own_import, text, flags=re.M)
+
+def _out_name(proto_path: str) -> str:
+    """The generated module's path under viamlite/gen/, without the suffix."""
+    prefix = "app/" if proto_path.startswith("app/") else ""
+    return prefix + _module_name(proto_path)
+
+
+def _own_import(match: re.Match[str]) -> str:
+    pkg, mod, alias = match.group(1), match.group(2), match.group(3)
+    if pkg.startswith("google.protobuf"):
+        return match.group(0)
+    target = "viamlite.gen.app" if pkg.split(".")[0] == "app" else "viamlite.gen"
+    return f"from {target} import {mod} as {alias}"
+
+
+def _rewrite(text: str, proto_path: str) -> str:
+    # Imports of our own files become imports from viamlite.gen (or viamlite.gen.app).
+    text = re.sub(r"^from ([\w.]+) import (\w+_pb2) as (\w+)$", _own_import, text, flags=re.M)
     text = text.replace("_descriptor_pool.Default().AddSerializedFile(", "_POOL.AddSerializedFile(")
     text = text.replace(
         "from google.protobuf.internal import builder as _builder\n",
         "from google.protobuf.internal import builder as _builder\nfrom viamlite.gen import POOL as _POOL\n",
     )
     dotted = proto_path[: -len(".proto")].replace("/", ".") + "_pb2"
-    text = text.replace(f"'{dotted}'", f"'viamlite.gen.{_module_name(proto_path)}'")
+    text = text.replace(f"'{dotted}'", f"'{_package(proto_path)}.{_module_name(proto_path)}'")
     return HEADER + text
 
 
 def _rewrite_pyi(text: str) -> str:
-    text = re.sub(r"^from ([\w.]+) import (\w+_pb2) as (\w+)$",
-                  lambda m: m.group(0) if m.group(1).startswith("google.protobuf")
-                  else f"from viamlite.gen import {m.group(2)} as {m.group(3)}", text, flags=re.M)
+    text = re.sub(r"^from ([\w.]+) import (\w+_pb2) as (\w+)$", _own_import, text, flags=re.M)
     return HEADER + text
 
 
@@ -66,7 +79,7 @@ def generate() -> dict[str, str]:
             raise SystemExit("protoc failed; see the messages above")
         for src in sources:
             stem = src[: -len(".proto")]
-            name = _module_name(src)
+            name = _out_name(src)
             out[name + ".py"] = _rewrite((Path(tmp) / (stem + "_pb2.py")).read_text(), src)
             out[name + ".pyi"] = _rewrite_pyi((Path(tmp) / (stem + "_pb2.pyi")).read_text())
     return out
@@ -77,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report stale or missing files")
     args = parser.parse_args(argv)
     fresh = generate()
-    existing = {p.name for p in GEN.glob("*_pb2.py*")}
+    existing = {str(p.relative_to(GEN)) for p in (*GEN.glob("*_pb2.py*"), *GEN.glob("app/*_pb2.py*"))}
     stale = sorted(n for n, t in fresh.items() if not (GEN / n).exists() or (GEN / n).read_text() != t)
     extra = sorted(existing - set(fresh))
     if args.check:
@@ -85,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"viamlite/gen/{name} is not current; run: python tools/genproto.py")
         return 1 if stale or extra else 0
     for name in stale:
+        (GEN / name).parent.mkdir(exist_ok=True)
         (GEN / name).write_text(fresh[name])
     for name in extra:
         (GEN / name).unlink()
