@@ -409,6 +409,12 @@ class GetReadingsResponse(_message.Message):
     readings: _containers.MessageMap[str, _struct_pb2.Value]
     def __init__(self, readings: _Optional[_Mapping[str, _struct_pb2.Value]] = ...) -> None: ...
 
+class ResponseMetadata(_message.Message):
+    __slots__ = ("captured_at",)
+    CAPTURED_AT_FIELD_NUMBER: _ClassVar[int]
+    captured_at: _timestamp_pb2.Timestamp
+    def __init__(self, captured_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class LogEntry(_message.Message):
     __slots__ = ("host", "level", "time", "logger_name", "message", "caller", "stack", "fields")
     HOST_FIELD_NUMBER: _ClassVar[int]
