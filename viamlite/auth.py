@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from viamlite.errors import PermissionDeniedError, UnauthenticatedError
 
@@ -25,14 +26,54 @@ _CACHE_SIZE = 256
 REJECTED = "invalid API key: check the key id and the key"
 
 
+@dataclass(frozen=True)
+class KeyHash:
+    """A key known only by its SHA-256 digest (of the key's UTF-8 bytes)."""
+
+    digest: bytes = field(repr=False)
+
+    PREFIX = "sha256:"
+
+    @classmethod
+    def parse(cls, text: str) -> "KeyHash":
+        """``"sha256:<64 hex digits>"``; raises ValueError otherwise."""
+        if not isinstance(text, str) or not text.startswith(cls.PREFIX):
+            raise ValueError('a key hash is written "sha256:" followed by 64 hex digits')
+        hexdigits = text[len(cls.PREFIX):]
+        if len(hexdigits) != 64:
+            raise ValueError(f"a SHA-256 key hash has 64 hex digits, this one has {len(hexdigits)}")
+        try:
+            return cls(bytes.fromhex(hexdigits))
+        except ValueError:
+            raise ValueError("a key hash has only hex digits (0-9, a-f) after \"sha256:\"") from None
+
+    @classmethod
+    def of(cls, key: str) -> "KeyHash":
+        """The hash of a clear key."""
+        return cls(hashlib.sha256(key.encode()).digest())
+
+    def matches(self, key: str) -> bool:
+        """True when ``key`` hashes to this digest (compared in constant time)."""
+        return hmac.compare_digest(hashlib.sha256(key.encode()).digest(), self.digest)
+
+    def __str__(self) -> str:
+        return self.PREFIX + self.digest.hex()
+
+
+def _material(known: "str | KeyHash") -> str:
+    """What a token's fingerprint is made from: the clear key, or the hash it is known by."""
+    return f"h\0{known}" if isinstance(known, KeyHash) else f"k\0{known}"
+
+
 class Authority:
-    """Issues and verifies access tokens for the keys ``keys()`` returns (id → key).
+    """Issues and verifies access tokens for the keys ``keys()`` returns (id → key, or id →
+    :class:`KeyHash` for a key known only by its hash).
 
     ``keys`` is called on every check, so a config reload that removes or changes a key
     takes effect at once. ``lifetime`` is how long a token stays valid, in seconds.
     """
 
-    def __init__(self, keys: Callable[[], Mapping[str, str]], lifetime: float | Callable[[], float],
+    def __init__(self, keys: Callable[[], Mapping[str, "str | KeyHash"]], lifetime: float | Callable[[], float],
                  clock: Callable[[], float] = time.time) -> None:
         self._keys = keys
         self._clock = clock
@@ -42,15 +83,16 @@ class Authority:
         self._verified: dict[str, tuple[str, str, float]] = {}  # token -> (key id, fingerprint, expiry)
         self._fingerprints: dict[tuple[str, str], str] = {}
 
-    def _fingerprint(self, key_id: str, key: str) -> str:
-        return hmac.new(self._secret, f"{key_id}\0{key}".encode(), hashlib.sha256).hexdigest()[:32]
+    def _fingerprint(self, key_id: str, material: str) -> str:
+        return hmac.new(self._secret, f"{key_id}\0{material}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    def _current_fingerprint(self, key_id: str, key: str) -> str:
-        fingerprint = self._fingerprints.get((key_id, key))
+    def _current_fingerprint(self, key_id: str, known: "str | KeyHash") -> str:
+        material = _material(known)
+        fingerprint = self._fingerprints.get((key_id, material))
         if fingerprint is None:
             if len(self._fingerprints) >= _CACHE_SIZE:
                 self._fingerprints.clear()
-            fingerprint = self._fingerprints[(key_id, key)] = self._fingerprint(key_id, key)
+            fingerprint = self._fingerprints[(key_id, material)] = self._fingerprint(key_id, material)
         return fingerprint
 
     def authenticate(self, key_id: str, key: str, credential_type: str = CREDENTIAL_TYPE) -> str:
@@ -61,13 +103,16 @@ class Authority:
             raise PermissionDeniedError(f"credentials of type {credential_type!r} are not accepted: "
                                         f"use type {CREDENTIAL_TYPE!r} with an API key")
         known = self._keys().get(key_id)
-        # Compare against something of the same kind even for an unknown id, so the time
-        # taken does not tell whether the id exists.
-        good = hmac.compare_digest(self._fingerprint(key_id, key), self._fingerprint(key_id, known or ""))
+        if isinstance(known, KeyHash):
+            good = known.matches(key)
+        else:
+            # Compare against something of the same kind even for an unknown id, so the time
+            # taken does not tell whether the id exists.
+            good = hmac.compare_digest(self._fingerprint(key_id, key), self._fingerprint(key_id, known or ""))
         if known is None or not good:
             raise PermissionDeniedError(REJECTED)
         now = self._clock()
-        claims = {"sub": key_id, "kfp": self._fingerprint(key_id, known), "aud": _AUDIENCE, "iat": int(now),
+        claims = {"sub": key_id, "kfp": self._fingerprint(key_id, _material(known)), "aud": _AUDIENCE, "iat": int(now),
                   "exp": now + self._lifetime(), "jti": uuid.uuid4().hex}
         return jwt.encode(claims, self._secret, algorithm="HS256")
 

@@ -12,11 +12,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viamlite import address as _address
 from viamlite.errors import ConfigError
 from viamlite.names import API, Model, ResourceName
+
+if TYPE_CHECKING:  # pragma: no cover
+    from viamlite.auth import KeyHash
 
 DEFAULT_BIND = "localhost:8080"
 DEFAULT_HEARTBEAT_WINDOW = 2.0
@@ -385,9 +388,111 @@ def split_host_port(text: str, path: str = "bind") -> tuple[str, int]:
         raise ConfigError(str(exc), path=path, fix='write it as "localhost:8080" or "0.0.0.0:8080"') from None
 
 
+DEFAULT_REFRESH_INTERVAL = 10.0
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    """viam-server's ``cloud`` block when it makes the machine a member of a fleet (a Viam
+    app): the part's ``id``, its credentials (the part ``secret``, or an ``api_key`` with
+    ``id`` and ``key``), the app's address (``http://HOST:PORT`` plaintext, ``https://`` TLS)
+    and how often the config is fetched (``refresh_interval``, default 10 s).
+
+    A block with ids only (``{"id": ..., "location_id": ...}``, what GetCloudMetadata
+    reports) names no app and is not a membership: :func:`CloudConfig.parse` returns None.
+    """
+
+    id: str
+    app_address: str
+    secret: str = field(default="", repr=False)
+    api_key_id: str = ""
+    api_key: str = field(default="", repr=False)
+    refresh_interval: float = DEFAULT_REFRESH_INTERVAL
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def tls(self) -> bool:
+        """True for an ``https://`` app address."""
+        return self.app_address.startswith("https://")
+
+    @property
+    def target(self) -> str:
+        """``HOST:PORT`` of the app (port 443 for https and 8080 for http when none is given)."""
+        rest = self.app_address.split("://", 1)[1].rstrip("/")
+        host, sep, port = rest.rpartition(":")
+        if not sep or not port.isdigit() or "]" in port:
+            return f"{rest}:{443 if self.tls else 8080}"
+        return rest
+
+    @property
+    def entity(self) -> tuple[str, str, str]:
+        """(entity, credentials type, payload) to authenticate to the app with."""
+        if self.api_key_id:
+            return self.api_key_id, "api-key", self.api_key
+        return self.id, "robot-secret", self.secret
+
+    @classmethod
+    def parse(cls, obj: Any, path: str = "cloud") -> "CloudConfig | None":
+        example = '"cloud": {"id": "PART-ID", "secret": "SECRET", "app_address": "https://fleet.example:8443"}'
+        if obj is None:
+            return None
+        _expect(obj, dict, path, "an object", f"write {example}")
+        if not any(obj.get(k) not in (None, "") for k in ("app_address", "secret", "api_key")):
+            return None
+        part = obj.get("id")
+        if not isinstance(part, str) or not part.strip():
+            raise ConfigError("the part id is missing", path=f"{path}.id",
+                              fix="set it to the part's id from the fleet (GetRobotParts, or the app's setup page)")
+        secret, api_key = obj.get("secret"), obj.get("api_key")
+        key_id = key = ""
+        if api_key not in (None, ""):
+            if secret not in (None, ""):
+                raise ConfigError("both a secret and an api_key are given", path=f"{path}.api_key",
+                                  fix="keep one: the part's secret, or an API key {\"id\", \"key\"}")
+            _expect(api_key, dict, f"{path}.api_key", "an object", 'write "api_key": {"id": "KEY-ID", "key": "KEY"}')
+            key_id, key = api_key.get("id"), api_key.get("key")
+            for name, value in (("id", key_id), ("key", key)):
+                if not isinstance(value, str) or not value:
+                    raise ConfigError(f"the API key's {name} is missing", path=f"{path}.api_key.{name}",
+                                      fix='write "api_key": {"id": "KEY-ID", "key": "KEY"}')
+        elif not isinstance(secret, str) or not secret:
+            raise ConfigError("no credentials for the fleet", path=f"{path}.secret",
+                              fix='set "secret" to the part\'s secret, or "api_key": {"id": "KEY-ID", "key": "KEY"}')
+        address = obj.get("app_address")
+        if address in (None, ""):
+            raise ConfigError("the fleet's address is missing", path=f"{path}.app_address",
+                              fix='set "app_address": "https://HOST:PORT" (or "http://HOST:PORT" for plaintext); '
+                                  'Viam\'s own app is "https://app.viam.com:443"')
+        _expect(address, str, f"{path}.app_address", "a URL", 'write "app_address": "https://HOST:PORT"')
+        address = address.strip()
+        scheme, sep, rest = address.partition("://")
+        if not sep or scheme not in ("http", "https"):
+            raise ConfigError(f"app_address {address!r} does not start with http:// or https://",
+                              path=f"{path}.app_address",
+                              fix='write "https://HOST:PORT" (TLS) or "http://HOST:PORT" (plaintext)')
+        rest = rest.rstrip("/")
+        if not rest or "/" in rest:
+            raise ConfigError(f"app_address {address!r} is not a scheme and HOST[:PORT] (no path)",
+                              path=f"{path}.app_address", fix='write "https://HOST:PORT" with nothing after the port')
+        config = cls(part.strip(), address, secret if isinstance(secret, str) else "", key_id, key, raw=obj)
+        try:
+            _address.split_host_port(config.target, need_host=True, allow_zero=False)
+        except _address.AddressError as exc:
+            raise ConfigError(f"app_address {address!r}: {exc}", path=f"{path}.app_address",
+                              fix='write "https://HOST:PORT" (TLS) or "http://HOST:PORT" (plaintext)') from None
+        interval = DEFAULT_REFRESH_INTERVAL
+        if obj.get("refresh_interval") not in (None, ""):
+            interval = parse_duration(obj["refresh_interval"], f"{path}.refresh_interval")
+            if not 0.1 <= interval <= 86400:
+                raise ConfigError(f"refresh_interval {obj['refresh_interval']!r} is out of range",
+                                  path=f"{path}.refresh_interval", fix='use a duration from "100ms" to "24h" (default "10s")')
+        return cls(config.id, address, config.secret, key_id, key, interval, obj)
+
+
 @dataclass(frozen=True)
 class MachineConfig:
-    """A whole machine config."""
+    """A whole machine config. ``cloud`` is set when the ``cloud`` block makes the machine a
+    fleet member (see :class:`CloudConfig`)."""
 
     components: tuple[ResourceConfig, ...] = ()
     services: tuple[ResourceConfig, ...] = ()
@@ -396,6 +501,7 @@ class MachineConfig:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     source: str = ""
     auth: "AuthConfig | None" = None
+    cloud: CloudConfig | None = None
 
     @property
     def resources(self) -> tuple[ResourceConfig, ...]:
@@ -420,8 +526,9 @@ def parse_config(obj: Any, *, source: str = "") -> MachineConfig:
         remotes = tuple(RemoteConfig.parse(r, f"remotes[{i}]") for i, r in enumerate(_list(obj, "remotes")))
         network = NetworkConfig.parse(obj.get("network") or {}, "network")
         auth = AuthConfig.parse(obj.get("auth"))
+        cloud = CloudConfig.parse(obj.get("cloud"))
         _check_names(components + services, remotes)
-        return MachineConfig(components, services, remotes, network, obj, source, auth)
+        return MachineConfig(components, services, remotes, network, obj, source, auth, cloud)
     except ConfigError as exc:
         raise exc.in_file(source) if source and not exc.file else exc
 
@@ -462,10 +569,13 @@ DEFAULT_TOKEN_LIFETIME = 24 * 3600.0
 
 @dataclass(frozen=True)
 class AuthConfig:
-    """``auth.handlers`` of type ``api-key``: key id → key. ``token_lifetime`` is a
-    viamlite-only setting (seconds an access token stays valid; viam-server ignores it)."""
+    """``auth.handlers`` of type ``api-key``: key id → key, or key id →
+    :class:`~viamlite.auth.KeyHash` for a key listed in the handler's ``key_hashes``
+    (``{"KEY-ID": "sha256:<hex>"}``, how a fleet hands out its keys: the machine checks them
+    without holding them in clear). ``token_lifetime`` is a viamlite-only setting (seconds
+    an access token stays valid; viam-server ignores it)."""
 
-    keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    keys: "Mapping[str, str | KeyHash]" = field(default_factory=dict, repr=False)
     token_lifetime: float = DEFAULT_TOKEN_LIFETIME
 
     @classmethod
@@ -477,7 +587,9 @@ class AuthConfig:
         _expect(auth, dict, "auth", "an object", f'write "auth": {{"handlers": [{example}]}}, or leave it out')
         handlers = auth.get("handlers") or []
         _expect(handlers, list, "auth.handlers", "a list", f'write "handlers": [{example}]')
-        keys: dict[str, str] = {}
+        from viamlite.auth import KeyHash
+
+        keys: dict[str, str | KeyHash] = {}
         for i, handler in enumerate(handlers):
             path = f"auth.handlers[{i}]"
             _expect(handler, dict, path, "an object", f"write {example}")
@@ -491,14 +603,25 @@ class AuthConfig:
             if not ids:
                 raise ConfigError("lists no keys", path=f"{path}.config.keys",
                                   fix='add a key id: "keys": ["KEY-ID"], "KEY-ID": "KEY"')
+            hashes = conf.get("key_hashes") or {}
+            _expect(hashes, dict, f"{path}.config.key_hashes", "an object of key id -> hash",
+                    'write "key_hashes": {"KEY-ID": "sha256:<64 hex digits of the key\'s SHA-256>"}')
             for j, key_id in enumerate(ids):
                 if not isinstance(key_id, str) or not key_id:
                     raise ConfigError(f"key id {key_id!r} is not a non-empty string", path=f"{path}.config.keys[{j}]",
                                       fix="use the key's id as a string")
                 key = conf.get(key_id)
+                if key_id in hashes and key is None:
+                    try:
+                        keys[key_id] = KeyHash.parse(hashes[key_id])
+                    except ValueError as exc:
+                        raise ConfigError(f"key id {key_id!r} has a malformed hash: {exc}",
+                                          path=f"{path}.config.key_hashes.{key_id}",
+                                          fix='write "sha256:" followed by the 64 hex digits of the key\'s SHA-256') from None
+                    continue
                 if not isinstance(key, str) or not key:
                     raise ConfigError(f"key id {key_id!r} has no key", path=f"{path}.config.{key_id}",
-                                      fix=f'add "{key_id}": "KEY" next to "keys"')
+                                      fix=f'add "{key_id}": "KEY" next to "keys" (or its hash in "key_hashes")')
                 keys[key_id] = key
         if not keys:
             return None
