@@ -11,12 +11,13 @@ distributions', so an installed plugin can override a bundled one.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import RemoteConfig
+    from viamlite.config import MachineConfig, RemoteConfig
     from viamlite.machine import Machine
     from viamlite.registry import ModelRegistry
     from viamlite.remotes import RemoteLink
@@ -66,6 +67,43 @@ def viamlite_machine_started(machine: "Machine") -> None:
 
     Every plugin is called; the return value is ignored. Use it to start background work
     tied to the machine, and ``machine.on_close(callback)`` to stop it.
+    """
+
+
+# -- config sources ----------------------------------------------------------------
+
+
+class ConfigSource(Protocol):
+    """Where a served machine's config comes from when its file hands it elsewhere (a fleet).
+
+    ``viamlite serve`` calls :meth:`initial` before it builds the machine, :meth:`start`
+    once the machine serves, and :meth:`close` after it has stopped every actuator and
+    before it closes the resources.
+    """
+
+    def initial(self) -> "MachineConfig":
+        """The config to start from; raises :class:`~viamlite.errors.ConfigError` when there
+        is none to be had (the message says why and the fix)."""
+
+    def start(self, machine: "Machine", address: tuple[str, int], restart: Callable[[], None]) -> None:
+        """Keep ``machine`` on the source's config from now on (applying changes with
+        ``machine.apply``, as file edits are). ``address`` is the (bound host, port) the
+        machine's gRPC server listens on; ``restart()`` asks ``viamlite serve`` for a clean
+        restart (actuators stopped, resources closed, then the same command again)."""
+
+    def close(self) -> None:
+        """Stop all background work; idempotent."""
+
+
+@hookspec(firstresult=True)
+def viamlite_config_source(config: "MachineConfig") -> "ConfigSource | None":
+    """Return a :class:`ConfigSource` when the local ``config`` (the file given to ``viamlite
+    serve``) hands the machine's config to another place, or None.
+
+    Called once by ``viamlite serve``, before the machine is built, only for a config whose
+    ``cloud`` block makes it a fleet member (``config.cloud`` is set), so a plugin's heavy
+    code is imported only then. Stops at the first non-None result (``firstresult``). The
+    bundled ``cloud`` plugin answers with a member of the fleet at ``config.cloud.app_address``.
     """
 
 

@@ -66,7 +66,12 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
           plugin_manager: Any = None, no_tls: bool = False, repl: bool = False, fastpath: str | None = None,
           no_fastpath: bool = False) -> int:
     """Run until SIGINT/SIGTERM or a Shutdown call (with ``repl``: until the REPL quits);
-    returns the exit code."""
+    returns the exit code.
+
+    A config whose ``cloud`` block makes the machine a fleet member gets its config from a
+    :class:`~viamlite.hookspecs.ConfigSource` (the ``viamlite_config_source`` hook) instead of
+    the file; when the source asks for a restart, the machine stops cleanly and the process
+    runs the same command again (:func:`restart_process`)."""
     t0 = time.perf_counter()
     _setup_logging(debug)
     from viamlite.adapters.serving import MachineServer
@@ -75,8 +80,16 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     from viamlite.fastpath import config as fastpath_config
     from viamlite.machine import ConfigWatcher, Machine
 
+    source = None
     try:
         config = load_config(config_path) if config_path else demo_config()
+        if config.cloud is not None:
+            if plugin_manager is None:
+                from viamlite.plugins import build_plugin_manager
+
+                plugin_manager = build_plugin_manager()
+            source = _config_source(config, plugin_manager)
+            config = source.initial()
         if bind:
             split_host_port(bind, "--bind")
         tls = _tls_for(config, no_tls)
@@ -85,9 +98,13 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
             fastpath_config.check_address(fastpath, "--fastpath")
         machine = Machine(config, plugin_manager=plugin_manager)
     except ConfigError as exc:
+        if source is not None:
+            source.close()
         print(f"viamlite serve: config error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the self-signed certificate could not be kept
+        if source is not None:
+            source.close()
         print(f"viamlite serve: cannot keep a TLS certificate: {exc} (set VIAMLITE_HOME to a writable folder, "
               f"or configure network.tls_cert_file and tls_key_file)", file=sys.stderr)
         return 1
@@ -99,6 +116,8 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         port = server.start(address, tls=tls)
     except BindError as exc:
         machine.close()
+        if source is not None:
+            source.close()
         print(f"viamlite serve: {exc}", file=sys.stderr)
         return 1
     bind_host, bind_port = split_host_port(address, "--bind" if bind else "network.bind_address")
@@ -110,9 +129,18 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     except OSError as exc:
         server.stop(0)
         machine.close()
+        if source is not None:
+            source.close()
         print(f"viamlite serve: {exc}", file=sys.stderr)
         return 1
-    watcher = ConfigWatcher(machine, config_path).start() if config_path else None
+    restart = threading.Event()
+    if source is not None:
+        def on_restart() -> None:
+            restart.set()
+            stop.set()
+
+        source.start(machine, (bind_host, port), on_restart)
+    watcher = ConfigWatcher(machine, config_path).start() if config_path and source is None else None
 
     def on_signal(signum: int, frame: object) -> None:
         log.info("received %s: stopping", signal.Signals(signum).name)
@@ -122,9 +150,11 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
     if not repl:
         signal.signal(signal.SIGINT, on_signal)  # with the REPL, Ctrl-C cancels the running call
     signal.signal(signal.SIGTERM, on_signal)
-    source = config_path or "the embedded demo machine"
+    served = config_path or "the embedded demo machine"
+    if config.cloud is not None:
+        served += f" (part {config.cloud.id} of the fleet at {config.cloud.app_address})"
     mode = ("TLS" if tls else "plaintext") + (", API keys" if config.auth else "")
-    print(f"viamlite serving {source} on {host}:{port} (gRPC, {mode}), pid {os.getpid()}, "
+    print(f"viamlite serving {served} on {host}:{port} (gRPC, {mode}), pid {os.getpid()}, "
           f"ready in {time.perf_counter() - t0:.2f} s", flush=True)
     if fast is not None:
         print(fast[1], flush=True)
@@ -134,7 +164,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         from viamlite.cli.repl import run_repl
 
         try:
-            run_repl(machine, f"{source} (serving on {host}:{port})")
+            run_repl(machine, f"{served} (serving on {host}:{port})")
         finally:
             stop.set()
     stop.wait()
@@ -148,5 +178,29 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
         fast[0].stop()
     server.stop(grace=1.0)
     machine.close()
+    if source is not None:
+        source.close()
     print("viamlite stopped: every actuator stopped and every resource closed", flush=True)
+    if restart.is_set():
+        restart_process()
     return 0
+
+
+def _config_source(config: MachineConfig, plugin_manager: Any) -> Any:
+    """The plugin-given source of a fleet member's config."""
+    source = plugin_manager.hook.viamlite_config_source(config=config)
+    if source is None:
+        raise ConfigError("the cloud block makes this machine a fleet member, but no plugin serves fleets",
+                          path="cloud", file=config.source,
+                          fix="install viamlite with its bundled plugins (pip install -e .) and keep the "
+                              "'cloud' plugin in VIAMLITE_PLUGINS, or remove the cloud block")
+    return source
+
+
+def restart_process() -> None:
+    """Replace this process with the same command (``sys.orig_argv``: the interpreter, its
+    options, the script or module and every argument); the pid stays the same."""
+    argv = [sys.executable, *sys.orig_argv[1:]]
+    print(f"viamlite restarting: {' '.join(argv)}", flush=True)
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
