@@ -1,13 +1,14 @@
 """The machine config: viam-server's JSON format, parsed and validated.
 
 Every error is a :class:`~viamlite.errors.ConfigError` naming the JSON path of the field,
-what was wrong and the fix. Keys viamlite does not use (``packages``, ``modules``,
+what was wrong and the fix. Keys viamlite does not use (``packages``,
 ``agent``, ...) are kept in ``MachineConfig.raw`` and otherwise ignored, so a config written
 for viam-server loads unchanged.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -489,6 +490,91 @@ class CloudConfig:
         return cls(config.id, address, config.secret, key_id, key, interval, obj)
 
 
+_MODULE_NAME_MAX = 200
+_MODULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]*:[A-Za-z0-9][A-Za-z0-9_\-.]*$")
+_MODULE_LOG_LEVELS = ("", "debug", "info", "warn", "warning", "error")
+DEFAULT_FIRST_RUN_TIMEOUT = 3600.0
+
+
+@dataclass(frozen=True)
+class ModuleConfig:
+    """One entry of ``modules``: a Viam module, a child process speaking ``viam.module.v1``.
+
+    ``type`` is ``"local"`` (``executable_path`` names the program; it must exist) or
+    ``"registry"`` (``module_id`` ``"namespace:name"`` and ``version``, fetched from the
+    fleet; ``executable_path`` is then where the package's entrypoint was unpacked, when known).
+    """
+
+    name: str
+    type: str = "local"
+    executable_path: str = ""
+    module_id: str = ""
+    version: str = ""
+    env: Mapping[str, str] = field(default_factory=dict)
+    log_level: str = ""
+    tcp_mode: bool = False
+    first_run_timeout: float = DEFAULT_FIRST_RUN_TIMEOUT
+    path: str = field(default="", compare=False)
+
+    @classmethod
+    def parse(cls, obj: Any, path: str, base: Path | None = None) -> "ModuleConfig":
+        example = '{"type": "local", "name": "my-module", "executable_path": "/opt/my-module/run"}'
+        _expect(obj, dict, path, "a module object", f"write each module as {example}")
+        name = obj.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError("module has no name", path=f"{path}.name", fix=f"give it a name, as in {example}")
+        if not _NAME.match(name) or len(name) > _MODULE_NAME_MAX:
+            raise ConfigError(f"module name {name!r} is not allowed", path=f"{path}.name",
+                              fix=f"use up to {_MODULE_NAME_MAX} letters, digits, '-' and '_', starting with a "
+                                  "letter or digit")
+        if name == "parent":
+            raise ConfigError('"parent" is reserved (it names the machine\'s own socket)', path=f"{path}.name",
+                              fix="give the module another name")
+        kind = obj.get("type")
+        if kind in (None, ""):
+            kind = "registry" if obj.get("module_id") else "local"
+        if kind not in ("local", "registry"):
+            raise ConfigError(f"module type {kind!r} is not known", path=f"{path}.type",
+                              fix='use "local" (with executable_path) or "registry" (with module_id and version)')
+        exe = obj.get("executable_path") or ""
+        _expect(exe, str, f"{path}.executable_path", "a file path", 'write "executable_path": "/opt/my-module/run"')
+        module_id = obj.get("module_id") or ""
+        _expect(module_id, str, f"{path}.module_id", '"namespace:name"', 'write "module_id": "acme:my-module"')
+        version = obj.get("version") or ""
+        _expect(version, str, f"{path}.version", "a version string", 'write "version": "1.2.3" (or "latest")')
+        if kind == "local":
+            if not exe:
+                raise ConfigError(f"local module {name!r} has no executable_path", path=f"{path}.executable_path",
+                                  fix="set it to the module's program (a file that can be executed)")
+            exe = str((base / exe) if base is not None and not Path(exe).is_absolute() else Path(exe))
+            if not Path(exe).is_file():
+                raise ConfigError(f"{exe!r} does not exist", path=f"{path}.executable_path",
+                                  fix="point it at the module's program (relative paths start at the config file)")
+            if not os.access(exe, os.X_OK):
+                raise ConfigError(f"{exe!r} cannot be executed", path=f"{path}.executable_path",
+                                  fix=f"make it executable (chmod +x {exe}) or point at the module's launcher")
+        elif not _MODULE_ID.match(module_id):
+            raise ConfigError(f"registry module {name!r} needs a module_id \"namespace:name\", got {module_id!r}",
+                              path=f"{path}.module_id", fix='write "module_id": "acme:my-module"')
+        env = obj.get("env") or {}
+        _expect(env, dict, f"{path}.env", "an object of strings", 'write "env": {"NAME": "value"}')
+        for key, value in env.items():
+            _expect(value, str, f"{path}.env.{key}", "a string", f'write "{key}": "value" (numbers in quotes too)')
+        log_level = obj.get("log_level") or ""
+        _expect(log_level, str, f"{path}.log_level", "a log level", 'write "log_level": "debug"')
+        if log_level.lower() not in _MODULE_LOG_LEVELS:
+            raise ConfigError(f"log_level {log_level!r} is not known", path=f"{path}.log_level",
+                              fix='use "debug", "info", "warn" or "error" (or leave it out)')
+        tcp_mode = obj.get("tcp_mode", False)
+        _expect(tcp_mode, bool, f"{path}.tcp_mode", "true or false", 'write "tcp_mode": true or false')
+        timeout = DEFAULT_FIRST_RUN_TIMEOUT
+        if obj.get("first_run_timeout") not in (None, ""):
+            timeout = parse_duration(obj["first_run_timeout"], f"{path}.first_run_timeout")
+        return cls(name=name, type=kind, executable_path=exe, module_id=module_id, version=version,
+                   env=_freeze(dict(env)), log_level=log_level.lower(), tcp_mode=tcp_mode,
+                   first_run_timeout=timeout, path=path)
+
+
 @dataclass(frozen=True)
 class MachineConfig:
     """A whole machine config. ``cloud`` is set when the ``cloud`` block makes the machine a
@@ -502,6 +588,7 @@ class MachineConfig:
     source: str = ""
     auth: "AuthConfig | None" = None
     cloud: CloudConfig | None = None
+    modules: tuple[ModuleConfig, ...] = ()
 
     @property
     def resources(self) -> tuple[ResourceConfig, ...]:
@@ -527,10 +614,22 @@ def parse_config(obj: Any, *, source: str = "") -> MachineConfig:
         network = NetworkConfig.parse(obj.get("network") or {}, "network")
         auth = AuthConfig.parse(obj.get("auth"))
         cloud = CloudConfig.parse(obj.get("cloud"))
+        base = Path(source).resolve().parent if source and Path(source).is_file() else None
+        modules = tuple(ModuleConfig.parse(m, f"modules[{i}]", base) for i, m in enumerate(_list(obj, "modules")))
         _check_names(components + services, remotes)
-        return MachineConfig(components, services, remotes, network, obj, source, auth, cloud)
+        _check_module_names(modules)
+        return MachineConfig(components, services, remotes, network, obj, source, auth, cloud, modules)
     except ConfigError as exc:
         raise exc.in_file(source) if source and not exc.file else exc
+
+
+def _check_module_names(modules: tuple[ModuleConfig, ...]) -> None:
+    seen: dict[str, ModuleConfig] = {}
+    for module in modules:
+        if module.name in seen:
+            raise ConfigError(f"module name {module.name!r} is already used by {seen[module.name].path}",
+                              path=f"{module.path}.name", fix="give every module its own name")
+        seen[module.name] = module
 
 
 def _check_names(resources: tuple[ResourceConfig, ...], remotes: tuple[RemoteConfig, ...]) -> None:
