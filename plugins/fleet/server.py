@@ -1,0 +1,43 @@
+"""A fleet process: the app API over gRPC (TLS by default) on one database."""
+from __future__ import annotations
+
+import logging
+
+from viamlite.transport.grpc_server import GrpcServer
+from viamlite_plugins.fleet.db import Database
+from viamlite_plugins.fleet.notify import LogBus
+from viamlite_plugins.fleet.service.app import AppApi
+from viamlite_plugins.fleet.service.auth import auth_methods
+from viamlite_plugins.fleet.service.robot import RobotApi
+from viamlite_plugins.fleet.tokens import Tokens
+
+log = logging.getLogger("viamlite.fleet")
+
+
+class FleetServer:
+    def __init__(self, db: Database, *, token_lifetime: float = 3600.0) -> None:
+        from viamlite.gen import POOL
+
+        self.db = db
+        self.tokens = Tokens(db, token_lifetime)
+        self.bus = LogBus(db)
+        methods = [*auth_methods(self.tokens), *AppApi(db, self.tokens, self.bus).methods(),
+                   *RobotApi(db, self.tokens, self.bus).methods()]
+        self.grpc = GrpcServer(methods, pool=POOL, quick_workers=8, long_workers=256)
+        self.port = 0
+
+    def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:
+        credentials = None
+        if tls is not None:
+            import grpc
+
+            cert, key = tls
+            credentials = grpc.ssl_server_credentials([(key, cert)])
+        self.port = self.grpc.add_port(bind, credentials)
+        self.grpc.start()
+        return self.port
+
+    def stop(self, grace: float = 1.0) -> None:
+        self.bus.close()
+        self.grpc.stop(grace)
+        self.db.close()

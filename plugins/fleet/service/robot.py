@@ -1,0 +1,134 @@
+"""``viam.app.v1.RobotService``: what a member machine asks its fleet (config, logs, restarts).
+
+A part calls with its own secret (``robot-secret``) or with an API key that reaches it.
+Every call records the part's access and, from the ``viamlite-part-address`` header, the
+address it serves on (its ``fqdn``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from viamlite.errors import InvalidArgumentError, PermissionDeniedError, ResourceNotFoundError
+from viamlite.gen.app import robot_pb2
+from viamlite.rpc import Call, Code, Lane, Method, RpcError
+from viamlite_plugins.fleet.access import Principal, Scope
+from viamlite_plugins.fleet.db import Database
+from viamlite_plugins.fleet.notify import LogBus
+from viamlite_plugins.fleet.service import header, id_field, rpc
+from viamlite_plugins.fleet.service.logs import record_of
+from viamlite_plugins.fleet.store import keys, orgs, robots
+from viamlite_plugins.fleet.store import logs as logstore
+from viamlite_plugins.fleet.tokens import Tokens
+
+SERVICE = "viam.app.v1.RobotService"
+ADDRESS_HEADER = "viamlite-part-address"
+MAX_LOGS_PER_CALL = 100
+RESTART_CHECK_S = 5
+
+
+def _address(call: Call) -> str | None:
+    value = header(call, ADDRESS_HEADER)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > 300 or any(c.isspace() for c in value):
+        raise InvalidArgumentError(f"the {ADDRESS_HEADER} header {value[:60]!r} is not a HOST:PORT address")
+    return value
+
+
+class RobotApi:
+    def __init__(self, db: Database, tokens: Tokens, bus: LogBus) -> None:
+        self.db = db
+        self.tokens = tokens
+        self.bus = bus
+
+    def _part(self, conn: Any, call: Call, part_id: str) -> tuple[Principal, Any, Scope]:
+        who = self.tokens.principal(header(call, "authorization"))
+        part_id = id_field(part_id, "id")
+        if who.is_part and who.id != part_id:
+            raise PermissionDeniedError("a part's secret may only make its own part's calls: the id is another part's")
+        try:
+            part = robots.get_part(conn, part_id)
+            robot = robots.get_robot(conn, part.robot_id)
+            location = orgs.get_location(conn, robot.location_id)
+        except ResourceNotFoundError:
+            raise ResourceNotFoundError(f"no machine part with id {part_id!r}") from None
+        scope = Scope(location.organization_id, location.id, robot.id)
+        if not who.is_part and not who.sees(scope):
+            raise ResourceNotFoundError(f"no machine part with id {part_id!r}")
+        return who, part, scope
+
+    def config(self, request: Any, call: Call) -> Any:
+        from google.protobuf import json_format
+
+        from viamlite.app.robotconfig import config_to_proto
+
+        address = _address(call)
+        agent = json_format.MessageToDict(request.agent_info) if request.HasField("agent_info") else None
+        with self.db.write() as conn:
+            _, part, scope = self._part(conn, call, request.id)
+            robots.touch(conn, part.id, address=address, agent_info=agent)
+            part = robots.get_part(conn, part.id)
+            granted = keys.keys_on(conn, [("organization", scope.organization_id), ("location", scope.location_id),
+                                          ("robot", scope.robot_id)])
+            grants = keys.grants_of(conn, [k.id for k in granted])
+        document = robots.config_of(part)
+        try:
+            config = config_to_proto(document)
+        except (ValueError, TypeError) as exc:
+            raise RpcError(Code.FAILED_PRECONDITION, f"the part's stored config cannot be sent: {exc}; fix it with "
+                                                     f"UpdateRobotPart") from None
+        cloud = config.cloud
+        cloud.id = part.id
+        cloud.fqdn = part.fqdn
+        cloud.local_fqdn = part.local_fqdn
+        cloud.secret = part.secret
+        cloud.location_id = scope.location_id
+        cloud.primary_org_id = scope.organization_id
+        cloud.machine_id = scope.robot_id
+        # Keys reaching this machine, as hashes: the machine verifies them without holding them.
+        usable = [k for k in granted if any(g.organization_id == scope.organization_id for g in grants[k.id])]
+        if usable:
+            handler = config.auth.handlers.add(handler=robot_pb2.CredentialsType.CREDENTIALS_TYPE_API_KEY)
+            handler.config.update({"keys": [k.id for k in usable], "key_hashes": {k.id: k.key_hash for k in usable}})
+        return robot_pb2.ConfigResponse(config=config)
+
+    def log(self, request: Any, call: Call) -> Any:
+        if len(request.logs) > MAX_LOGS_PER_CALL:
+            raise InvalidArgumentError(f"logs has {len(request.logs)} entries; send at most {MAX_LOGS_PER_CALL} per call")
+        records = [record_of(entry, i) for i, entry in enumerate(request.logs)]
+        with self.db.write() as conn:
+            _, part, _ = self._part(conn, call, request.id)
+            robots.touch(conn, part.id, address=_address(call))
+            if records:
+                logstore.insert(conn, part.id, records)
+                self.bus.publish(conn, part.id)
+        if records:
+            self.bus.committed(part.id)
+        return robot_pb2.LogResponse()
+
+    def needs_restart(self, request: Any, call: Call) -> Any:
+        with self.db.write() as conn:
+            _, part, _ = self._part(conn, call, request.id)
+            robots.touch(conn, part.id, address=_address(call))
+            must = robots.take_restart(conn, part.id)
+        response = robot_pb2.NeedsRestartResponse(id=part.id, must_restart=must)
+        response.restart_check_interval.FromSeconds(RESTART_CHECK_S)
+        return response
+
+    def certificate(self, request: Any, call: Call) -> Any:
+        with self.db.read() as conn:
+            self._part(conn, call, request.id)
+        raise RpcError(Code.UNIMPLEMENTED, "this fleet issues no TLS certificates: the machine keeps its own "
+                                           "(network.tls_cert_file, or its self-signed one)")
+
+    def methods(self) -> list[Method]:
+        table = {"Config": self.config, "Log": self.log, "NeedsRestart": self.needs_restart,
+                 "Certificate": self.certificate}
+        service = robot_pb2.DESCRIPTOR.services_by_name["RobotService"]
+        out = []
+        for name, handler in table.items():
+            m = service.methods_by_name[name]
+            out.append(Method(f"/{SERVICE}/{name}", getattr(robot_pb2, m.input_type.name),
+                              getattr(robot_pb2, m.output_type.name), rpc(handler), lane=Lane.QUICK))
+        return out
