@@ -103,7 +103,7 @@ class InThread:
 
 
 def test_registers_fake_model_for_every_component_api(registry: ModelRegistry, build: Any) -> None:
-    assert len(registry) == 12
+    assert len(registry) == 13
     for subtype in fake.FAKES:
         api = API.component(subtype)
         assert registry.models_for(api) == [Model("rdk", "builtin", "fake")]
@@ -609,6 +609,7 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     "base": lambda r: r.move_straight(10, 10),
     "board": lambda r: r.set_gpio("1", True),
     "button": lambda r: r.push(),
+    "camera": lambda r: r.get_images(),
     "encoder": lambda r: r.get_position(),
     "generic": lambda r: r.do_command({}),
     "gripper": lambda r: r.grab(),

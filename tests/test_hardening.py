@@ -71,7 +71,7 @@ def still_serving(channel: grpc.Channel) -> None:
     names = channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames",
                                 request_serializer=robot_pb2.ResourceNamesRequest.SerializeToString,
                                 response_deserializer=robot_pb2.ResourceNamesResponse.FromString)
-    assert len(names(robot_pb2.ResourceNamesRequest(), timeout=5).resources) == 12
+    assert len(names(robot_pb2.ResourceNamesRequest(), timeout=5).resources) == 13
 
 
 # -- random well-typed messages -------------------------------------------------------

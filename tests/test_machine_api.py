@@ -41,7 +41,7 @@ def test_version_status_and_cloud_metadata_match(both: tuple[Any, Any]) -> None:
     local, remote = machine.get_machine_status(), client.get_machine_status()
     assert (local.state, local.revision) == (remote.state, remote.revision) == ("running", "1")
     assert sorted(local.resources, key=str) == sorted(remote.resources, key=str)
-    assert len(local.resources) == 12
+    assert len(local.resources) == 13
     assert machine.get_cloud_metadata() == client.get_cloud_metadata()
 
 

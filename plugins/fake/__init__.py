@@ -44,6 +44,7 @@ FAKES: dict[str, str] = {
     "base": "FakeBase",
     "board": "FakeBoard",
     "button": "FakeButton",
+    "camera": "FakeCamera",
     "encoder": "FakeEncoder",
     "generic": "FakeGeneric",
     "gripper": "FakeGripper",

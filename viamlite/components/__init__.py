@@ -13,6 +13,7 @@ COMPONENTS: dict[str, str] = {
     "base": "viamlite.components.base:Base",
     "board": "viamlite.components.board:Board",
     "button": "viamlite.components.button:Button",
+    "camera": "viamlite.components.camera:Camera",
     "encoder": "viamlite.components.encoder:Encoder",
     "generic": "viamlite.components.generic:Generic",
     "gripper": "viamlite.components.gripper:Gripper",

@@ -62,6 +62,8 @@ def decoder(result: str) -> Callable[[Any], Any] | None:
         return None
     module = importlib.import_module("viamlite.spatial" if mod == "spatial" else f"viamlite.components.{mod}")
     cls = getattr(module, name)
+    if hasattr(cls, "from_wire"):  # nested values of their own (a camera's images)
+        return cls.from_wire
 
     def decode(value: Any) -> Any:
         if isinstance(value, dict):

@@ -155,6 +155,10 @@ METHODS: tuple[MethodSpec, ...] = (
     _m(115, "switch", "set_position", "position:int"),
     _m(116, "switch", "get_position", "", "int"),
     _m(117, "switch", "get_number_of_positions", "", "switch.SwitchPositions"),
+    # camera (120-124): images as msgpack binary
+    _m(120, "camera", "get_images", "filter_source_names:list?", "camera.Images"),
+    _m(121, "camera", "get_point_cloud", "", "camera.PointCloud"),
+    _m(122, "camera", "get_properties", "", "camera.CameraProperties"),
 )
 
 #: Method id -> spec.

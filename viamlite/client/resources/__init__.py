@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.client.connection import Connection
 
 PROXIES: dict[str, str] = {
-    "base": "BaseClient", "board": "BoardClient", "button": "ButtonClient", "encoder": "EncoderClient",
+    "base": "BaseClient", "board": "BoardClient", "camera": "CameraClient", "button": "ButtonClient", "encoder": "EncoderClient",
     "generic": "GenericClient", "gripper": "GripperClient", "motor": "MotorClient",
     "movement_sensor": "MovementSensorClient", "power_sensor": "PowerSensorClient", "sensor": "SensorClient",
     "servo": "ServoClient", "switch": "SwitchClient",
