@@ -87,6 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.DEBUG if args.debug else logging.WARNING)
     try:
         host, _ = split_host_port(args.bind)
     except ValueError as exc:

@@ -355,9 +355,12 @@ class AppApi:
         with self.db.read() as conn:
             row, _ = self._part(conn, who, request.id)
         part_id = row.id
-        seen: dict[int, int] = {}  # record id -> when it was received, for the last few seconds
-        since = now_us()
+        # Records stored a moment before a later one may commit after it: each look goes back
+        # a few seconds and skips what was already sent (or was there before the tail began).
         version = self.bus.version(part_id)
+        since = now_us()
+        with self.db.read() as conn:
+            seen = {r.id: since for r in logstore.received_since(conn, part_id, f, since - 5_000_000, limit=100_000)}
         while call.is_active():
             version = self.bus.wait(part_id, version)
             if not call.is_active():
