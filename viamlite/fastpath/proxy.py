@@ -121,6 +121,7 @@ def _method(spec: S.MethodSpec) -> Callable[..., Any]:
             if kwargs:
                 raise TypeError(f"{spec.name}() got unexpected arguments {sorted(kwargs)}")
             args = tuple(values)
+        self._check_open()  # a closed proxy refuses, as the in-process resource does
         value = self._call(spec, list(args))
         return decode(value) if decode is not None else value
 

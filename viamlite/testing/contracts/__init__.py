@@ -21,10 +21,11 @@ checks that the model says so (NotSupportedError). To vary the capabilities per 
 suite over several backends), override the fixture method ``_capabilities`` (a fixture
 named ``capabilities``) as well, as ``tests/test_contracts.py`` does.
 
-Contracts: :class:`BoardContract`, :class:`EncoderContract`, :class:`MotorContract`,
-:class:`SensorContract`, :class:`ServoContract`. They need pytest; import them from tests.
+Contracts: :class:`BoardContract`, :class:`CameraContract`, :class:`EncoderContract`,
+:class:`MotorContract`, :class:`SensorContract`, :class:`ServoContract`. They need pytest; import them from tests.
 """
 from viamlite.testing.contracts.board import BoardCapabilities, BoardContract
+from viamlite.testing.contracts.camera import CameraCapabilities, CameraContract
 from viamlite.testing.contracts.common import Capabilities, Contract
 from viamlite.testing.contracts.encoder import EncoderCapabilities, EncoderContract
 from viamlite.testing.contracts.motor import MotorCapabilities, MotorContract
@@ -32,7 +33,8 @@ from viamlite.testing.contracts.sensor import SensorCapabilities, SensorContract
 from viamlite.testing.contracts.servo import ServoCapabilities, ServoContract
 
 __all__ = [
-    "BoardCapabilities", "BoardContract", "Capabilities", "Contract", "EncoderCapabilities", "EncoderContract",
+    "BoardCapabilities", "BoardContract", "CameraCapabilities", "CameraContract", "Capabilities", "Contract",
+    "EncoderCapabilities", "EncoderContract",
     "MotorCapabilities", "MotorContract", "SensorCapabilities", "SensorContract", "ServoCapabilities",
     "ServoContract",
 ]
