@@ -96,9 +96,11 @@ class ConfigSource(Protocol):
 
 
 @hookspec(firstresult=True)
-def viamlite_config_source(config: "MachineConfig") -> "ConfigSource | None":
+def viamlite_config_source(config: "MachineConfig", plugin_manager: "pluggy.PluginManager") -> "ConfigSource | None":
     """Return a :class:`ConfigSource` when the local ``config`` (the file given to ``viamlite
-    serve``) hands the machine's config to another place, or None.
+    serve``) hands the machine's config to another place, or None. ``plugin_manager`` is the
+    one the machine will be built with (a source checks the configs it gets against the
+    models it offers).
 
     Called once by ``viamlite serve``, before the machine is built, only for a config whose
     ``cloud`` block makes it a fleet member (``config.cloud`` is set), so a plugin's heavy

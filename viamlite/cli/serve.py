@@ -188,7 +188,7 @@ def serve(config_path: str | None = None, bind: str | None = None, debug: bool =
 
 def _config_source(config: MachineConfig, plugin_manager: Any) -> Any:
     """The plugin-given source of a fleet member's config."""
-    source = plugin_manager.hook.viamlite_config_source(config=config)
+    source = plugin_manager.hook.viamlite_config_source(config=config, plugin_manager=plugin_manager)
     if source is None:
         raise ConfigError("the cloud block makes this machine a fleet member, but no plugin serves fleets",
                           path="cloud", file=config.source,
