@@ -11,8 +11,8 @@ from tests.wirecheck import differences, names
 sdk_app = pytest.importorskip("viam.gen.app.v1.app_pb2", reason="needs the viam-sdk test dependency")
 sdk_robot = pytest.importorskip("viam.gen.app.v1.robot_pb2", reason="needs the viam-sdk test dependency")
 
-from viamlite.gen import POOL  # noqa: E402
-from viamlite.gen.app import app_pb2, robot_pb2  # noqa: E402
+from viamlite.gen import POOL
+from viamlite.gen.app import app_pb2, robot_pb2
 
 OURS = (robot_pb2.DESCRIPTOR, app_pb2.DESCRIPTOR)
 # Newer than the viam-sdk 0.85.1: the Viam API has since given ResourceName the remotes a
@@ -154,9 +154,8 @@ def test_a_field_pointing_at_another_message_is_reported() -> None:
         field = _field(proto, "ComponentConfig", "frame")
         if field is not None:
             field.type_name = ".viam.app.v1.Translation"
-    assert _mutated(change) == [
-        "field viam.app.v1.ComponentConfig.frame: type name is 'viam.app.v1.Translation', "
-        "the reference's is 'viam.app.v1.Frame'"]
+    assert _mutated(change) == [("field viam.app.v1.ComponentConfig.frame: type name is 'viam.app.v1.Translation', "
+                                 "the reference's is 'viam.app.v1.Frame'")]
 
 
 # --- the bytes agree ------------------------------------------------------------------------

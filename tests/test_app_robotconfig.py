@@ -13,10 +13,22 @@ import pytest
 from google.protobuf import json_format
 
 from viamlite.app import durations
-from viamlite.app.logs import (CLIENT_LOG, entry_time, entry_to_record, level_name, level_number,
-                               record_to_entry)
-from viamlite.app.robotconfig import (component_from_proto, component_to_proto, config_to_proto,
-                                      proto_to_config, service_from_proto, service_to_proto)
+from viamlite.app.logs import (
+    CLIENT_LOG,
+    entry_time,
+    entry_to_record,
+    level_name,
+    level_number,
+    record_to_entry,
+)
+from viamlite.app.robotconfig import (
+    component_from_proto,
+    component_to_proto,
+    config_to_proto,
+    proto_to_config,
+    service_from_proto,
+    service_to_proto,
+)
 from viamlite.config import parse_config
 from viamlite.errors import ConfigError
 from viamlite.gen.app import robot_pb2
@@ -399,3 +411,8 @@ def test_an_entry_without_caller_or_time_still_becomes_a_record() -> None:
 
     record = entry_to_record(LogEntry(level="", message="bare"))
     assert (record.levelno, record.getMessage(), record.lineno, record.created) == (logging.INFO, "bare", 0, 0.0)
+
+
+def test_record_fields_that_json_cannot_carry_travel_as_text() -> None:
+    entry = record_to_entry(_record(fields=[{"ok": 1}, {"raw": b"\x00"}]))
+    assert [dict(f) for f in (entry_to_record(entry).fields)] == [{"ok": 1}, {"value": repr({"raw": b"\x00"})}]

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from viamlite.app.structs import dict_to_struct, struct_to_dict
 from viamlite.gen import common_pb2
 
 LogEntry = common_pb2.LogEntry
@@ -57,11 +58,18 @@ def record_to_entry(record: logging.LogRecord, *, host: str = "") -> Any:
     if not isinstance(time_ns, int):
         time_ns = int(record.created * 1e9)
     entry.time.seconds, entry.time.nanos = divmod(time_ns, 1_000_000_000)
-    entry.caller.update({"Defined": True, "File": record.pathname, "Line": record.lineno,
-                         "Function": record.funcName or ""})
+    caller = entry.caller
+    caller.fields["Defined"].bool_value = True
+    caller.fields["File"].string_value = record.pathname or ""
+    caller.fields["Line"].number_value = record.lineno or 0
+    caller.fields["Function"].string_value = record.funcName or ""
     for fields in getattr(record, "fields", None) or ():
         if isinstance(fields, Mapping):
-            entry.fields.add().update(dict(fields))
+            try:
+                dict_to_struct(fields, entry.fields.add())
+            except ValueError:  # a field JSON cannot carry: keep its text
+                del entry.fields[-1]
+                entry.fields.add().fields["value"].string_value = repr(dict(fields))
     return entry
 
 
@@ -80,7 +88,7 @@ def entry_to_record(entry: Any) -> logging.LogRecord:
     """A Python log record of a LogEntry: the logger name, level, message, time and caller
     are the entry's; its stack is the record's ``exc_text`` (so formatters print it); the
     host, the exact time (``created_ns``) and the fields ride as attributes."""
-    caller = _plain(entry.caller) if entry.HasField("caller") else {}
+    caller = struct_to_dict(entry.caller) if entry.HasField("caller") else {}
     line = caller.get("Line", 0)
     record = logging.LogRecord(
         name=entry.logger_name, level=level_number(entry.level),
@@ -92,23 +100,13 @@ def entry_to_record(entry: Any) -> logging.LogRecord:
     record.created_ns = time_ns
     record.exc_text = entry.stack or None
     record.host = entry.host
-    record.fields = [_plain(f) for f in entry.fields]
+    record.fields = [struct_to_dict(f) for f in entry.fields]
     return record
-
-
-def _plain(struct: Any) -> dict[str, Any]:
-    from google.protobuf import json_format
-
-    out = json_format.MessageToDict(struct)
-    line = out.get("Line")
-    if isinstance(line, float) and line.is_integer():
-        out["Line"] = int(line)
-    return out
 
 
 def entry_time(entry: Any) -> datetime:
     """The entry's time, as an aware UTC datetime."""
-    return datetime.fromtimestamp(entry.time.seconds + entry.time.nanos / 1e9, tz=timezone.utc)
+    return datetime.fromtimestamp(entry.time.seconds + entry.time.nanos / 1e9, tz=UTC)
 
 
 def entries(records: Iterable[logging.LogRecord], *, host: str = "") -> list[Any]:

@@ -19,6 +19,7 @@ raises a :class:`~viamlite.errors.ConfigError` naming the JSON path and the fix.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from viamlite.app import durations
+from viamlite.app.structs import dict_to_struct, number, struct_to_dict
 from viamlite.errors import ConfigError
 from viamlite.gen.app import robot_pb2
 
@@ -34,9 +36,6 @@ log = logging.getLogger(__name__)
 RobotConfig = robot_pb2.RobotConfig
 ComponentConfig = robot_pb2.ComponentConfig
 ServiceConfig = robot_pb2.ServiceConfig
-
-_EXACT = 2**53  # beyond this a whole number does not survive a Struct (a double) exactly
-
 
 # --------------------------------------------------------------------------- field tables
 
@@ -49,7 +48,7 @@ class _Field:
 
     key: str
     kind: str
-    spec: "_Spec | None" = None
+    spec: _Spec | None = None
     field: str = ""
     to: Callable[[Any, Any, str, list[str]], None] | None = None
     back: Callable[[Any, str, list[str]], Any] | None = None
@@ -66,6 +65,10 @@ class _Spec:
 
     fields: tuple[_Field, ...]
     example: str
+
+    @functools.cached_property
+    def by_proto_name(self) -> dict[str, _Field]:
+        return {f.proto_name: f for f in self.fields}
 
 
 def _obj(*fields: _Field, example: str) -> _Spec:
@@ -110,20 +113,20 @@ def _set(msg: Any, entry: _Field, value: Any, path: str, dropped: list[str]) -> 
     elif kind == "bool":
         setattr(msg, name, _expect(value, bool, path, "true or false", f'write "{entry.key}": true or false'))
     elif kind == "int":
-        number = _expect(value, int, path, "a whole number", f'write "{entry.key}" as a whole number')
-        if not -2**31 <= number < 2**31:
-            raise ConfigError(f"{number} is out of range", path=path, fix="use a number that fits in 32 bits")
-        setattr(msg, name, number)
+        whole = _expect(value, int, path, "a whole number", f'write "{entry.key}" as a whole number')
+        if not -2**31 <= whole < 2**31:
+            raise ConfigError(f"{whole} is out of range", path=path, fix="use a number that fits in 32 bits")
+        setattr(msg, name, whole)
     elif kind == "float":
-        number = _expect(value, (int, float), path, "a number", f'write "{entry.key}" as a number')
-        if not math.isfinite(number):
-            raise ConfigError(f"{number!r} is not a finite number", path=path, fix="use a finite number")
-        setattr(msg, name, number)
+        real = _expect(value, (int, float), path, "a number", f'write "{entry.key}" as a number')
+        if not math.isfinite(real):
+            raise ConfigError(f"{real!r} is not a finite number", path=path, fix="use a finite number")
+        setattr(msg, name, real)
     elif kind == "duration":
         durations.to_proto(value, getattr(msg, name), path)
     elif kind == "struct":
         _expect(value, dict, path, "an object", f'write "{entry.key}": {{...}}')
-        _struct_to_proto(value, getattr(msg, name), path)
+        dict_to_struct(value, getattr(msg, name), path)
     elif kind == "strs":
         _expect(value, list, path, "a list of strings", f'write "{entry.key}": ["..."]')
         for i, item in enumerate(value):
@@ -152,108 +155,53 @@ def _set(msg: Any, entry: _Field, value: Any, path: str, dropped: list[str]) -> 
         raise AssertionError(kind)
 
 
-def _struct_to_proto(obj: Mapping[str, Any], out: Any, path: str) -> None:
-    out.SetInParent()
-    for key, value in obj.items():
-        _value_to_proto(value, out.fields[key], f"{path}.{key}")
-
-
-def _value_to_proto(value: Any, out: Any, path: str) -> None:
-    if value is None:
-        out.null_value = 0
-    elif isinstance(value, bool):
-        out.bool_value = value
-    elif isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise ConfigError(f"{value!r} is not a number JSON can carry", path=path, fix="use a finite number")
-        if isinstance(value, int) and abs(value) > _EXACT:
-            raise ConfigError(f"{value} is too large to carry exactly (as a double)", path=path,
-                              fix="write it as a string, or use a number below 2^53")
-        out.number_value = value
-    elif isinstance(value, str):
-        out.string_value = value
-    elif isinstance(value, dict):
-        _struct_to_proto(value, out.struct_value, path)
-    elif isinstance(value, (list, tuple)):
-        out.list_value.SetInParent()
-        for i, item in enumerate(value):
-            _value_to_proto(item, out.list_value.values.add(), f"{path}[{i}]")
-    else:
-        raise ConfigError(f"a {type(value).__name__} is not a JSON value", path=path,
-                          fix="use strings, numbers, booleans, null, lists and objects only")
-
-
 # --------------------------------------------------------------------------- proto → JSON
 
 def _read(msg: Any, spec: _Spec, path: str, dropped: list[str]) -> dict[str, Any]:
-    """The JSON object of ``msg`` as ``spec`` says; fields it leaves out are reported."""
+    """The JSON object of ``msg`` as ``spec`` says; set fields it has no key for are reported."""
     out: dict[str, Any] = {}
-    covered = set()
+    by_name = spec.by_proto_name
+    for field, value in msg.ListFields():  # only the fields that are set, in field-number order
+        entry = by_name.get(field.name)
+        where = f"{path}.{entry.key if entry else field.name}" if path else (entry.key if entry else field.name)
+        if entry is None:
+            dropped.append(where)
+            continue
+        converted = _get(msg, entry, value, where, dropped)
+        if converted is not _UNSET:
+            out[entry.key] = converted
     for entry in spec.fields:
-        covered.add(entry.proto_name)
-        where = f"{path}.{entry.key}" if path else entry.key
-        value = _get(msg, entry, where, dropped)
-        if value is not _UNSET:
-            out[entry.key] = value
-    for field, _ in msg.ListFields():
-        if field.name not in covered:
-            dropped.append(f"{path}.{field.name}" if path else field.name)
+        if entry.kind == "float" and entry.key not in out:
+            out[entry.key] = 0  # the parts of a translation are written all three, zeros too
     return out
 
 
 _UNSET = object()
 
 
-def _get(msg: Any, entry: _Field, path: str, dropped: list[str]) -> Any:
-    name, kind = entry.proto_name, entry.kind
-    field = msg.DESCRIPTOR.fields_by_name[name]
+def _get(msg: Any, entry: _Field, value: Any, path: str, dropped: list[str]) -> Any:
+    """The JSON value of one set field (``value``) of ``msg``."""
+    kind = entry.kind
     if kind == "custom":
         assert entry.back is not None
         return entry.back(msg, path, dropped)
-    if kind == "float":  # the parts of a translation: always all three
-        return _number(getattr(msg, name))
-    if field.is_repeated:
-        values = getattr(msg, name)
-        if not values:
-            return _UNSET
-        if kind == "strs":
-            return list(values)
-        if kind == "env":
-            return dict(values)
+    if kind == "msgs":
         assert entry.spec is not None
-        return [_read(item, entry.spec, f"{path}[{i}]", dropped) for i, item in enumerate(values)]
-    if field.has_presence:
-        if not msg.HasField(name):
-            return _UNSET
-    elif not getattr(msg, name):
-        return _UNSET
-    value = getattr(msg, name)
-    if kind == "duration":
-        return durations.from_proto(value)
-    if kind == "struct":
-        return _struct_from_proto(value)
+        return [_read(item, entry.spec, f"{path}[{i}]", dropped) for i, item in enumerate(value)]
     if kind == "msg":
         assert entry.spec is not None
         return _read(value, entry.spec, path, dropped)
+    if kind == "strs":
+        return list(value)
+    if kind == "env":
+        return dict(value)
+    if kind == "duration":
+        return durations.from_proto(value)
+    if kind == "struct":
+        return struct_to_dict(value)
+    if kind == "float":
+        return number(value)
     return value
-
-
-def _struct_from_proto(struct: Any) -> dict[str, Any]:
-    return {key: _value_from_proto(value) for key, value in struct.fields.items()}
-
-
-def _value_from_proto(value: Any) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind == "number_value":
-        number = value.number_value
-        return int(number) if number.is_integer() and abs(number) <= _EXACT else number
-    if kind == "struct_value":
-        return _struct_from_proto(value.struct_value)
-    if kind == "list_value":
-        return [_value_from_proto(item) for item in value.list_value.values]
-    if kind in ("string_value", "bool_value"):
-        return getattr(value, kind)
-    return None
 
 
 # --------------------------------------------------------------------------- special fields
@@ -261,7 +209,7 @@ def _value_from_proto(value: Any) -> Any:
 _CREDENTIALS = {"api-key": robot_pb2.CREDENTIALS_TYPE_API_KEY,
                 "robot-secret": robot_pb2.CREDENTIALS_TYPE_ROBOT_SECRET,
                 "robot-location-secret": robot_pb2.CREDENTIALS_TYPE_ROBOT_LOCATION_SECRET}
-_CREDENTIAL_NAMES = {number: name for name, number in _CREDENTIALS.items()}
+_CREDENTIAL_NAMES = {code: name for name, code in _CREDENTIALS.items()}
 
 
 def _credentials_to(msg: Any, value: Any, path: str, dropped: list[str]) -> None:
@@ -308,13 +256,13 @@ def _orientation_to(msg: Any, value: Any, path: str, dropped: list[str]) -> None
     raw = {} if raw is None else _expect(raw, dict, f"{path}.value", "an object", _ORIENTATION_FIX)
     inner = getattr(target, oneof)
     inner.SetInParent()
-    for key, number in raw.items():
+    for key, amount in raw.items():
         low = key.lower() if isinstance(key, str) else key
         if low not in keys:
             raise ConfigError(f"unknown key {key!r} in a {kind} orientation", path=f"{path}.value.{key}",
                               fix="use the keys " + ", ".join(keys))
-        _expect(number, (int, float), f"{path}.value.{key}", "a number", "give every orientation value a number")
-        setattr(inner, keys[low], number)
+        _expect(amount, (int, float), f"{path}.value.{key}", "a number", "give every orientation value a number")
+        setattr(inner, keys[low], amount)
 
 
 def _orientation_back(msg: Any, path: str, dropped: list[str]) -> Any:
@@ -326,12 +274,8 @@ def _orientation_back(msg: Any, path: str, dropped: list[str]) -> Any:
     for kind, (oneof, keys) in _ORIENTATIONS.items():
         if oneof == which:
             inner = getattr(msg.orientation, oneof)
-            return {"type": kind, "value": {key: _number(getattr(inner, field)) for key, field in keys.items()}}
+            return {"type": kind, "value": {key: number(getattr(inner, field)) for key, field in keys.items()}}
     raise AssertionError(which)  # pragma: no cover - every kind is in the table
-
-
-def _number(value: float) -> int | float:
-    return int(value) if value.is_integer() and abs(value) <= _EXACT else value
 
 
 _GEOMETRY_FIX = 'write {"type": "box", "x": 10, "y": 10, "z": 10}, {"type": "sphere", "r": 5} or {"type": "capsule", "r": 5, "l": 20}'
@@ -387,21 +331,21 @@ def _geometry_back(msg: Any, path: str, dropped: list[str]) -> Any:
     out: dict[str, Any]
     if shape == "box":
         dims = geometry.box.dims_mm
-        out = {"type": "box", "x": _number(dims.x), "y": _number(dims.y), "z": _number(dims.z)}
+        out = {"type": "box", "x": number(dims.x), "y": number(dims.y), "z": number(dims.z)}
     elif shape == "sphere":
-        out = {"type": "sphere", "r": _number(geometry.sphere.radius_mm)}
+        out = {"type": "sphere", "r": number(geometry.sphere.radius_mm)}
     elif shape == "capsule":
-        out = {"type": "capsule", "r": _number(geometry.capsule.radius_mm), "l": _number(geometry.capsule.length_mm)}
+        out = {"type": "capsule", "r": number(geometry.capsule.radius_mm), "l": number(geometry.capsule.length_mm)}
     else:  # meshes and point clouds have no JSON form in a machine config
         dropped.append(path)
         return _UNSET
     center = geometry.center
     if center.x or center.y or center.z:
-        out["translation"] = {"x": _number(center.x), "y": _number(center.y), "z": _number(center.z)}
+        out["translation"] = {"x": number(center.x), "y": number(center.y), "z": number(center.z)}
     identity = (center.o_x, center.o_y, center.o_z, center.theta) in ((0, 0, 1, 0), (0, 0, 0, 0))
     if not identity:
         out["orientation"] = {"type": "ov_degrees", "value": {
-            "x": _number(center.o_x), "y": _number(center.o_y), "z": _number(center.o_z), "th": _number(center.theta)}}
+            "x": number(center.o_x), "y": number(center.o_y), "z": number(center.o_z), "th": number(center.theta)}}
     if geometry.label:
         out["label"] = geometry.label
     return out
