@@ -89,7 +89,7 @@ class RobotApi:
         # Keys reaching this machine, as hashes: the machine verifies them without holding them.
         usable = [k for k in granted if any(g.organization_id == scope.organization_id for g in grants[k.id])]
         if usable:
-            handler = config.auth.handlers.add(handler=robot_pb2.CredentialsType.CREDENTIALS_TYPE_API_KEY)
+            handler = config.auth.handlers.add(type=robot_pb2.CredentialsType.CREDENTIALS_TYPE_API_KEY)
             handler.config.update({"keys": [k.id for k in usable], "key_hashes": {k.id: k.key_hash for k in usable}})
         return robot_pb2.ConfigResponse(config=config)
 
