@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "open_delay_s": 0.0,
     "loop": {"rate_hz": 1000, "seconds": 5.0},
     "wires": {},
+    "camera": None,  # a webcam's attributes, for the scenarios in hil/camera/
 }
 
 

@@ -204,3 +204,15 @@ def test_the_model_serves_frames_as_the_camera_sent_them(plugged: list[Any], ser
     assert status["device"] == "/dev/video0" and status["format"] == "MJPG" and status["frames"] >= 1
     served.machine.close()
     assert plugged[0].closed
+
+
+def test_the_camera_hil_scenarios_skip_on_a_rig_without_a_camera(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "hil.plugin", "hil/camera", "--rig",
+                           str(root / "hil" / "rigs" / "sim.json"), "--hil-out", str(tmp_path), "-q", "-rs",
+                           "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "4 skipped" in proc.stdout and 'has no camera: add a "camera" block' in proc.stdout, proc.stdout[-2000:]
