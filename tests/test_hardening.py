@@ -18,7 +18,7 @@ from viamlite.gen import POOL, board_pb2, robot_pb2, servo_pb2
 from viamlite.transport.grpc_server import MAX_LONG_CALLS_PER_CONNECTION, MAX_MESSAGE_BYTES
 
 NAMES = ["servo1", "motor1", "encoder1", "sensor1", "board1", "movement_sensor1", "power_sensor1", "generic1",
-         "base1", "gripper1", "button1", "switch1", "nope", ""]
+         "base1", "gripper1", "button1", "switch1", "camera1", "nope", ""]
 #: A server that crashed, hung or stopped serving would answer these; UNKNOWN is an
 #: unexpected failure, where a person gets no actionable message.
 BROKEN = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}

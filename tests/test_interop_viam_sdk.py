@@ -55,7 +55,7 @@ def test_resource_names_and_status(demo_server: Any) -> None:
 
     names, status, version = run(demo_server.address, body)
     for subtype in ("servo", "motor", "sensor", "board", "encoder", "movement_sensor", "power_sensor",
-                    "generic", "base", "gripper", "button", "switch"):
+                    "generic", "base", "gripper", "button", "switch", "camera"):
         assert (subtype, f"{subtype}1") in names
     assert status.state == status.STATE_RUNNING
     ready = {r.name.name for r in status.resources if r.state == r.STATE_READY}
