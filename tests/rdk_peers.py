@@ -201,7 +201,36 @@ class ViamServer:
                                      cwd=str(self.workdir))
         log.close()
         self.wait_serving(timeout)
+        if not self.config.get("auth"):
+            self.wait_resources([c["name"] for c in self.config.get("components", [])], timeout)
         return self
+
+    def resource_names(self, timeout: float = 5.0) -> list[str]:
+        """The names viam-server lists now (plaintext, no key: for machines without auth)."""
+        import grpc
+
+        from viamlite.gen import robot_pb2 as pb
+
+        with grpc.insecure_channel(self.address) as channel:
+            call = channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames",
+                                       request_serializer=pb.ResourceNamesRequest.SerializeToString,
+                                       response_deserializer=pb.ResourceNamesResponse.FromString)
+            return sorted(r.name for r in call(pb.ResourceNamesRequest(), timeout=timeout).resources)
+
+    def wait_resources(self, names: list[str], timeout: float) -> None:
+        """Until every one of ``names`` is listed: viam-server serves before it builds the resources."""
+        import grpc
+
+        deadline, listed = time.monotonic() + timeout, []
+        while time.monotonic() < deadline:
+            try:
+                listed = self.resource_names()
+                if set(names) <= set(listed):
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"viam-server listed {listed}, not all of {names}, within {timeout} s:\n{self.log_tail()}")
 
     def wait_serving(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

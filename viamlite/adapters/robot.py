@@ -181,6 +181,8 @@ class RobotService:
             if res is not None and res.geometries:
                 item.frame.physical_object.CopyFrom(wire.geometry_to_proto(res.geometries[0]))
         remotes.add_frames(self.machine, resp)
+        for item in resp.frame_system_configs:  # viam-server sets it, empty, on every frame
+            item.kinematics.SetInParent()
         for transform in req.supplemental_transforms:  # the caller's extra frames belong to the answer too
             resp.frame_system_configs.add().frame.CopyFrom(transform)
         return resp
