@@ -283,3 +283,32 @@ def test_part_run_get_images_and_properties(demo_server: Any) -> None:
     assert "capturedAt" in reply["responseMetadata"]
     props = part_run("viam.component.camera.v1.CameraService.GetProperties", {"name": "camera1"})
     assert props["intrinsicParameters"]["widthPx"] == 640 and props["frameRate"] == 30
+
+
+# -- the wire -------------------------------------------------------------------------------------
+
+
+def test_the_camera_proto_matches_the_viam_sdk_field_by_field() -> None:
+    pytest.importorskip("viam", reason="the viam-sdk test dependency is not installed (pip install -e .[test])")
+    from google.protobuf import descriptor_pb2
+    from viam.gen.common.v1 import common_pb2 as sdk_common
+    from viam.gen.component.camera.v1 import camera_pb2 as sdk_camera
+
+    from viamlite.gen import camera_pb2, common_pb2
+
+    def shape(module: Any) -> tuple[dict[str, dict[str, tuple]], dict[str, tuple]]:
+        proto = descriptor_pb2.FileDescriptorProto()
+        module.DESCRIPTOR.CopyToProto(proto)
+        messages = {m.name: {f.name: (f.number, f.label, f.type, f.type_name, f.proto3_optional) for f in m.field}
+                    for m in proto.message_type}
+        methods = {m.name: (m.input_type, m.output_type, m.client_streaming, m.server_streaming)
+                   for s in proto.service for m in s.method}
+        return messages, methods
+
+    ours, our_methods = shape(camera_pb2)
+    theirs, their_methods = shape(sdk_camera)
+    assert our_methods == their_methods
+    # Image.annotations (5) is of the app data API's type, which the machine runtime leaves out
+    del theirs["Image"]["annotations"]
+    assert ours == theirs
+    assert shape(common_pb2)[0]["ResponseMetadata"] == shape(sdk_common)[0]["ResponseMetadata"]
