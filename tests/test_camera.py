@@ -312,3 +312,13 @@ def test_the_camera_proto_matches_the_viam_sdk_field_by_field() -> None:
     del theirs["Image"]["annotations"]
     assert ours == theirs
     assert shape(common_pb2)[0]["ResponseMetadata"] == shape(sdk_common)[0]["ResponseMetadata"]
+
+
+def test_fast_path_filter_source_names_must_be_an_array(served_machine: Callable[..., Any]) -> None:
+    from viamlite.fastpath.errors import FastPathError
+
+    fp = served_machine({"components": [FAKE_CAMERA]}).fastpath()
+    with pytest.raises(FastPathError, match="filter_source_names must be an array") as info:
+        fp.call("cam", "get_images", "cam")
+    assert info.value.code == S.Err.INVALID_ARGUMENT
+    assert fp.call("cam", "get_images", None)[0][0][0] == "cam"  # nil: left out

@@ -95,7 +95,9 @@ class Capture:
             if not ready:
                 return None
             frame = self._source.raw_read()
-            return bytes(frame.data)
+            return bytes(frame)
+        except BlockingIOError:  # woken with no buffer ready after all
+            return None
         except (OSError, ValueError) as exc:
             raise WebcamError(f"webcam {self.path} stopped sending frames: {_reason(exc)}; is it still plugged "
                               f"in? ({LIST})") from exc

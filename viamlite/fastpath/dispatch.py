@@ -67,6 +67,10 @@ def _convert(kind: str, value: Any, name: str) -> Any:
         return value
     if kind == "vector3":
         return _vector3(value, name)
+    if kind == "list":
+        if not isinstance(value, (list, tuple)):
+            raise InvalidArgumentError(f"{name} must be an array, got {value!r}")
+        return list(value)
     return value
 
 
