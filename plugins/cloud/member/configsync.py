@@ -174,6 +174,8 @@ class ConfigSync:
         with self._lock:
             if obj == self._seen or self.machine is None or self.machine.closed:
                 return False
+            # only what the fleet knows of the part changed (its address, once it has learned it)
+            quiet = self._seen is not None and _without_cloud(obj) == _without_cloud(self._seen)
             self._seen = obj
             try:
                 config = self.check(obj)
@@ -193,7 +195,7 @@ class ConfigSync:
             self.last_error = None
             self._save(obj)
             self.applied += 1
-            log.info("config from the fleet applied (revision %d)", self.machine.revision)
+            (log.debug if quiet else log.info)("config from the fleet applied (revision %d)", self.machine.revision)
             return True
 
     def _save(self, obj: dict[str, Any]) -> None:
@@ -201,6 +203,10 @@ class ConfigSync:
             self.cache.save(obj)
         except OSError as exc:
             log.warning("cannot cache the fleet's config at %s: %s", self.cache.path, exc.strerror or exc)
+
+
+def _without_cloud(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "cloud"}
 
 
 __all__ = ["ConfigSync", "START_TIMEOUT"]
