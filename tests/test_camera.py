@@ -263,7 +263,10 @@ def test_the_repl_binds_camera1_as_a_camera() -> None:
         ns = build_namespace(machine)
         assert isinstance(ns.names["camera1"], Camera)
         assert any(line.split() == ["camera1", "rdk:component:camera"] for line in banner(ns, "here").splitlines())
-        assert ns.names["camera1"].get_images().images[0].mime_type == JPEG
+        images = ns.names["camera1"].get_images()
+        assert images.images[0].mime_type == JPEG
+        shown = repr(images)  # what the REPL prints: the frame by its size, not its bytes
+        assert f"data=<{len(images.images[0].data)} bytes>" in shown and len(shown) < 200, shown
 
 
 def test_part_run_get_images_and_properties(demo_server: Any) -> None:

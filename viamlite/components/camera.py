@@ -35,6 +35,9 @@ class NamedImage(NamedTuple):
     data: bytes
     mime_type: str
 
+    def __repr__(self) -> str:  # the bytes by their size: a frame is no use printed at the REPL
+        return f"NamedImage(name={self.name!r}, data=<{len(self.data)} bytes>, mime_type={self.mime_type!r})"
+
 
 class Images(NamedTuple):
     """What ``get_images`` returns: the images, and when they were captured (seconds since
@@ -54,6 +57,9 @@ class PointCloud(NamedTuple):
 
     data: bytes
     mime_type: str
+
+    def __repr__(self) -> str:
+        return f"PointCloud(data=<{len(self.data)} bytes>, mime_type={self.mime_type!r})"
 
 
 class IntrinsicParameters(NamedTuple):
