@@ -21,7 +21,7 @@ NEVER_ON_SERVE = ("sqlalchemy", "psycopg", "alembic", "board", "digitalio", "bus
                   "viamlite_plugins.fleet", "viamlite_plugins.cloud", "viamlite.gen.app", "PIL", "linuxpy")
 #: Bundled plugin packages whose own module (hook implementations only, found through the entry
 #: point as every command starts) may load; nothing under them may.
-HOOKS_ONLY = ("viamlite_plugins.cloud",)
+HOOKS_ONLY = ("viamlite_plugins.cloud", "viamlite_plugins.fleet")
 
 
 def test_import_contracts_are_kept() -> None:

@@ -1,4 +1,5 @@
-"""``viamlite fleet init`` and ``viamlite fleet serve``."""
+"""What ``viamlite fleet init`` and ``viamlite fleet serve`` do (their options are in
+``viamlite_plugins.fleet``, so registering the command loads none of this)."""
 from __future__ import annotations
 
 import argparse
@@ -11,32 +12,6 @@ import threading
 from viamlite.address import split_host_port
 
 log = logging.getLogger("viamlite.fleet")
-DEFAULT_BIND = "localhost:8443"
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    fleet = subparsers.add_parser("fleet", help="a self-hosted Viam app: organizations, locations, machines, keys, logs",
-                                  description="A self-hosted Viam app on SQLite (default) or PostgreSQL.")
-    commands = fleet.add_subparsers(dest="fleet_command", metavar="COMMAND")
-    init = commands.add_parser("init", help="create an organization, a location and an owner API key")
-    _db_option(init)
-    init.add_argument("--organization", default="", metavar="NAME", help="the organization's name (default: my-org)")
-    init.add_argument("--location", default="", metavar="NAME", help="the location's name (default: main)")
-    init.add_argument("--json", action="store_true", help="print the ids and the key as one JSON object")
-    init.set_defaults(func=_init)
-    serve = commands.add_parser("serve", help="serve the app API (the Viam CLI's and SDKs' cloud calls)")
-    _db_option(serve)
-    serve.add_argument("--bind", default=DEFAULT_BIND, metavar="HOST:PORT",
-                       help=f"address to listen on (default {DEFAULT_BIND}; port 0 picks a free one)")
-    serve.add_argument("--no-tls", action="store_true", help="serve plaintext (keys and tokens travel in clear text)")
-    serve.add_argument("--token-lifetime", type=float, default=3600.0, metavar="SECONDS",
-                       help="how long an access token stays valid (default 3600)")
-    serve.set_defaults(func=_serve)
-    fleet.set_defaults(func=lambda args: (fleet.print_help(), 2)[1])
-
-
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL", help="sqlite:///PATH (default $VIAMLITE_HOME/fleet.db) or postgresql://...")
 
 
 def _open(args: argparse.Namespace, command: str):  # type: ignore[no-untyped-def]
@@ -49,7 +24,7 @@ def _open(args: argparse.Namespace, command: str):  # type: ignore[no-untyped-de
         return None
 
 
-def _init(args: argparse.Namespace) -> int:
+def init(args: argparse.Namespace) -> int:
     from viamlite_plugins.fleet.service import name_field
     from viamlite_plugins.fleet.store import keys, orgs
     from viamlite_plugins.fleet.store.keys import Grant
@@ -81,7 +56,7 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
     from viamlite.errors import BindError
     from viamlite_plugins.fleet.server import FleetServer
 
