@@ -97,10 +97,14 @@ def _pid_alive(pid: int) -> bool:
 class PeerNetwork:
     """A network namespace with loopback and a veth link to this host, and no other route."""
 
+    _count = 0
+
     def __init__(self) -> None:
         self._remove_stale()
-        self.name = f"{NETNS_PREFIX}{os.getpid()}"
-        self.host_if, peer_if = f"vlh{os.getpid()}", f"vlp{os.getpid()}"
+        PeerNetwork._count += 1
+        tag = f"{os.getpid()}-{PeerNetwork._count}"
+        self.name = f"{NETNS_PREFIX}{tag}"
+        self.host_if, peer_if = f"vlh{tag}", f"vlp{tag}"
         _ip("route", "replace", "unreachable", str(BLOCK))  # the guard: never the default route
         link = self._free_link()
         self.host_ip, self.peer_ip = str(link[1]), str(link[2])
@@ -131,9 +135,9 @@ class PeerNetwork:
     def _remove_stale() -> None:
         for line in _ip("netns", "list", check=False).stdout.splitlines():
             name = line.split()[0] if line.split() else ""
-            if name.startswith(NETNS_PREFIX) and name[len(NETNS_PREFIX):].isdigit():
-                if not _pid_alive(int(name[len(NETNS_PREFIX):])):
-                    _ip("netns", "del", name, check=False)
+            pid = name[len(NETNS_PREFIX):].split("-")[0]
+            if name.startswith(NETNS_PREFIX) and pid.isdigit() and not _pid_alive(int(pid)):
+                _ip("netns", "del", name, check=False)
 
     def free_port(self) -> int:
         """A port for a listener inside the namespace (it holds only our peers)."""
