@@ -80,7 +80,8 @@ class FakeCamera(FakeResource, Camera):
             intrinsics = IntrinsicParameters(width, height, float(width), float(width), width / 2, height / 2)
         return {"width_px": width, "height_px": height,
                 "frame_rate": float(attrs.number("frame_rate", 30, above=0, maximum=1000)),
-                "mime_type": mime, "jpeg_quality": attrs.number("jpeg_quality", 75, minimum=1, maximum=95, integer=True),
+                "mime_type": mime,
+                "jpeg_quality": attrs.number("jpeg_quality", 75, minimum=1, maximum=95, integer=True),
                 "intrinsic_parameters": intrinsics, "distortion_parameters": distortion}
 
     def _configure(self, s: dict[str, Any], dependencies: Mapping[Any, Any], attrs: Attributes) -> None:

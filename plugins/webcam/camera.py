@@ -17,7 +17,7 @@ from viamlite.components.camera import (
     PointCloud,
     read_parameters,
 )
-from viamlite.driver import Configured, Dependencies, attributes_of
+from viamlite.driver import Configured, attributes_of
 from viamlite.errors import InvalidArgumentError, NotSupportedError
 from viamlite.resource import Extra
 
@@ -68,10 +68,6 @@ class Webcam(Configured, Camera):
                                   frame_rate=float(attrs.number("frame_rate", 30, above=0, maximum=1000)),
                                   format=FORMAT_ALIASES[(fmt or "").upper()])
         return {"capture": capture, "intrinsic_parameters": intrinsics, "distortion_parameters": distortion}
-
-    @classmethod
-    def build(cls, name: str, attrs: Attributes, dependencies: Dependencies) -> "Webcam":
-        return cls(name, attrs)
 
     def _reopened(self, capture: Capture) -> Capture:
         self._info = _describe(capture)

@@ -35,9 +35,10 @@ class CameraClient(RemoteResource, Camera):
 
     def get_properties(self) -> CameraProperties:
         r = self._call("GetProperties")
-        intrinsics = IntrinsicParameters(**{f: getattr(r.intrinsic_parameters, f) for f in IntrinsicParameters._fields}) \
-            if r.HasField("intrinsic_parameters") else None
-        distortion = DistortionParameters(r.distortion_parameters.model, list(r.distortion_parameters.parameters)) \
-            if r.HasField("distortion_parameters") else None
+        intrinsics = distortion = None
+        if r.HasField("intrinsic_parameters"):
+            intrinsics = IntrinsicParameters(*(getattr(r.intrinsic_parameters, f) for f in IntrinsicParameters._fields))
+        if r.HasField("distortion_parameters"):
+            distortion = DistortionParameters(r.distortion_parameters.model, list(r.distortion_parameters.parameters))
         return CameraProperties(r.supports_pcd, intrinsics, distortion, list(r.mime_types),
                                 r.frame_rate if r.HasField("frame_rate") else None)
