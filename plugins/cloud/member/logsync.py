@@ -139,8 +139,8 @@ class LogSender:
     def send_once(self) -> float:
         """Send one batch; the pause before the next attempt (0 when it went through or there
         was nothing to send)."""
-        self._report_overflow()
         batch = self.queue.take(self.batch)
+        self._report_overflow()  # after the take: the warning itself finds room
         if not batch:
             return 0.0
         try:
