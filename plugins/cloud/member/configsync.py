@@ -56,6 +56,7 @@ class ConfigSync:
         self.applied = 0
         self._seen: dict[str, Any] | None = None  # the last config fetched (applied or refused)
         self._restart: Callable[[], None] | None = None
+        self._refusal = ""  # the last refusal reported (each is reported once)
         self._keeper: Reconnector | None = None
         self._lock = threading.Lock()
 
@@ -168,9 +169,15 @@ class ConfigSync:
         Failures to reach the fleet show in the link's state (the keeper then retries)."""
         try:
             obj = self.fetch(max(1.0, min(self.cloud.refresh_interval, 10.0)))
-        except (ConnectError, PermissionDeniedError, RpcError) as exc:
+        except ConnectError as exc:  # the outage is reported by the log sender
             log.debug("config refresh failed: %s", exc)
             return False
+        except (PermissionDeniedError, RpcError) as exc:
+            if str(exc) != self._refusal:
+                self._refusal = str(exc)
+                log.error("the fleet did not give the config, keeping the running one: %s", exc)
+            return False
+        self._refusal = ""
         with self._lock:
             if obj == self._seen or self.machine is None or self.machine.closed:
                 return False

@@ -165,6 +165,8 @@ class FleetLink:
         code, details = err.code(), err.details()
         if code in UNREACHABLE:
             self.state = ConnectionState.DISCONNECTED
+            if self.cloud.tls:
+                self.reset()  # the next call probes the fleet's certificate again (it may be a new one)
             return ConnectError(f"the fleet at {self.cloud.app_address} is unreachable ({doing}: {code.name}: {details})")
         self.state = ConnectionState.CONNECTED  # it answered: it is there, it refused
         from viamlite.rpc.status import code_named

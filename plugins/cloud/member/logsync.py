@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from viamlite.errors import ConnectError
+from viamlite.errors import ConnectError, PermissionDeniedError
 from viamlite.reconnect import Backoff
 from viamlite.rpc.status import Code, RpcError
 
@@ -151,6 +151,12 @@ class LogSender:
                 self._down = True
                 log.warning("logs are kept here (up to %d records) until the fleet can be reached again: %s",
                             self.queue.capacity, exc)
+            return self.backoff.next()
+        except PermissionDeniedError as exc:
+            self.queue.put_back(batch)
+            if not self._down:
+                self._down = True
+                log.error("logs are kept here until the fleet takes the part's credentials again: %s", exc)
             return self.backoff.next()
         except RpcError as exc:
             if exc.code == Code.INVALID_ARGUMENT and len(batch) > 1:  # too large: send it in halves
