@@ -3,7 +3,8 @@ camera client (gRPC) and through the fast path, from one ``viamlite serve`` in o
 
     python benchmarks/bench_camera.py [--seconds 3] [--rounds 2]
 
-Two fake cameras at 640x480 (the fake draws its test pattern with Pillow):
+Two fake cameras at 640x480 (the fake draws its test pattern with Pillow, with a grain that
+makes its JPEGs about the size of a real scene's, ~30 kB):
 
 * ``latest``: a 30 frames/s camera. A caller faster than the camera gets its latest frame
   again, already encoded, as from a webcam whose MJPEG frames are served as they came: the
@@ -33,7 +34,7 @@ from typing import Any
 
 import grpc
 
-SIZE = {"width_px": 640, "height_px": 480}
+SIZE = {"width_px": 640, "height_px": 480, "noise": 8}  # a grain: JPEGs of a real scene's size
 CAMERAS = {"latest": {**SIZE, "frame_rate": 30}, "new": {**SIZE, "frame_rate": 1000}}
 SUBSCRIBE_HZ = 30
 
@@ -130,6 +131,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds, alternating the clients; medians are printed")
     args = parser.parse_args()
 
+    load0 = os.getloadavg()[0]
     grpc_port, fast_port = free_port(), free_port()
     config = {"components": [{"name": name, "api": "rdk:component:camera", "model": "fake", "attributes": attrs}
                              for name, attrs in CAMERAS.items()]}
@@ -167,6 +169,8 @@ def main() -> int:
         print(f"{'':<8}fast path / gRPC: {fr / sr:.2f}x frames/s, {sc / fc:.2f}x less server CPU per frame\n")
     print("latest: a 30 frames/s camera (calls get its latest frame, already encoded); "
           "new: 1000 frames/s (nearly every call encodes a new frame)")
+    print(f"load average (1 min) before and after: {load0:.1f}, {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(other work on the machine makes every figure noisier)")
     return 0
 
 

@@ -132,6 +132,13 @@ def test_the_pattern_moves_and_shows_colour_bars() -> None:
     assert zero.getpixel((2, 230))[0] < zero.getpixel((300, 230))[0]  # the grey ramp below
 
 
+def test_noise_makes_jpegs_the_size_of_a_real_scene() -> None:
+    with make(width_px=640, height_px=480) as plain, make(width_px=640, height_px=480, noise=8) as grainy:
+        flat, grain = plain.get_images().images[0].data, grainy.get_images().images[0].data
+    assert size_of(grain) == ("JPEG", (640, 480))
+    assert len(grain) > 2 * len(flat) and len(grain) > 20_000, (len(flat), len(grain))
+
+
 def test_properties_use_configured_intrinsics_and_distortion() -> None:
     intrinsics = {"width_px": 64, "height_px": 48, "fx": 50.5, "fy": 51, "ppx": 31.5, "ppy": 23.5}
     distortion = {"rk1": 0.1, "rk2": -0.01, "rk3": 0, "tp1": 0.001, "tp2": 0}

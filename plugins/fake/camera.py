@@ -52,6 +52,8 @@ class FakeCamera(FakeResource, Camera):
     ``frame_rate`` (30, frames per second, up to 1000); ``mime_type`` (``"image/jpeg"`` or
     ``"image/png"``: the type ``get_images`` answers with, unless a call's
     ``extra={"mime_type": ...}`` asks for the other); ``jpeg_quality`` (75, 1 to 95);
+    ``noise`` (0 to 64, default 0: a grain of that many grey levels, drawn once per camera,
+    over the pattern, so JPEGs are the size a real scene's are: about 30 kB at 640 x 480 with 8);
     ``intrinsic_parameters`` and ``distortion_parameters`` as viam-server reads them (default
     intrinsics: a focal length of ``width_px`` pixels, the centre in the middle).
 
@@ -82,6 +84,7 @@ class FakeCamera(FakeResource, Camera):
                 "frame_rate": float(attrs.number("frame_rate", 30, above=0, maximum=1000)),
                 "mime_type": mime,
                 "jpeg_quality": attrs.number("jpeg_quality", 75, minimum=1, maximum=95, integer=True),
+                "noise": float(attrs.number("noise", 0, minimum=0, maximum=64)),
                 "intrinsic_parameters": intrinsics, "distortion_parameters": distortion}
 
     def _configure(self, s: dict[str, Any], dependencies: Mapping[Any, Any], attrs: Attributes) -> None:
@@ -207,7 +210,7 @@ class FakeCamera(FakeResource, Camera):
         width, height = s["width_px"], s["height_px"]
         with self._render_lock:
             if self._base is None or self._base.size != (2 * width, height):
-                self._base = _pattern(width, height)
+                self._base = _pattern(width, height, s["noise"])
             base = self._base
         shift = (frame * max(1, width // 80)) % width
         image = base.crop((shift, 0, shift + width, height))
@@ -223,10 +226,11 @@ class FakeCamera(FakeResource, Camera):
         return out.getvalue()
 
 
-def _pattern(width: int, height: int) -> Any:
+def _pattern(width: int, height: int, noise: float = 0.0) -> Any:
     """Two periods of the pattern side by side (``2*width`` wide), so any crop of ``width``
-    columns is one frame: colour bars over the top two thirds, a grey ramp below."""
-    from PIL import Image, ImageDraw
+    columns is one frame: colour bars over the top two thirds, a grey ramp below, and a
+    grain of ``noise`` grey levels over it all."""
+    from PIL import Image, ImageChops, ImageDraw
 
     base = Image.new("RGB", (2 * width, height))
     draw = ImageDraw.Draw(base)
@@ -239,6 +243,12 @@ def _pattern(width: int, height: int) -> Any:
     if ramp.height:
         base.paste(ramp, (0, bars_h))
         base.paste(ramp, (width, bars_h))
+    if noise:
+        grain = Image.effect_noise((width, height), noise).convert("RGB")
+        tiled = Image.new("RGB", base.size)
+        tiled.paste(grain, (0, 0))
+        tiled.paste(grain, (width, 0))
+        base = ImageChops.add(base, tiled, 1.0, -128)
     return base
 
 
