@@ -1,8 +1,16 @@
-"""Serve the same fake servo from ``viamlite serve`` and from a viam-sdk server; drive both
-with the same grpcio client in one run; print calls/s (1 and 16 concurrent callers),
-server CPU per call, the ratios, and the demo machine's memory and start-up time.
+"""Serve the same fake servo from ``viamlite serve``, from a viam-sdk server and from a real
+viam-server (when it is built: ``tools/build_peers.py``); drive all of them with the same grpcio
+client in one run; print calls/s (1 and 16 concurrent callers), server CPU per call, resident
+memory, the time from exec to the first ResourceNames that lists the servo, and the ratios.
 
-    python benchmarks/bench_server.py [--seconds 3]
+    python benchmarks/bench_server.py [--seconds 2] [--rounds 3] [--no-viam-server]
+
+viam-server runs in a network namespace of its own (its start-up network checks must reach
+nothing; see tests/rdk_peers.py), which needs root. With it, all three servers run in that
+namespace and are dialed over the same veth link, so each call takes the same path; without it
+(not built, not root, or ``--no-viam-server``) the other two are measured over loopback, as before.
+viamlite and viam-server serve the demo machine (viamlite/demo.json, 13 fakes); the viam-sdk
+server one servo.
 
 A benchmark, not a test: figures depend on the machine and its load.
 """
@@ -10,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from statistics import median
@@ -52,19 +62,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def wait_ready(address: str, timeout: float = 30) -> float:
-    """Seconds until ResourceNames answers."""
-    t0 = time.perf_counter()
+def wait_ready(address: str, timeout: float = 30, t0: float | None = None) -> float:
+    """Seconds (from ``t0``, default now) until ResourceNames answers with ``servo1`` listed
+    (viam-server answers before it has built its resources)."""
+    t0 = time.perf_counter() if t0 is None else t0
     while time.perf_counter() - t0 < timeout:
         # a fresh channel each try: a channel that failed once waits out its reconnect backoff
         with grpc.insecure_channel(address) as channel:
             try:
-                channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames")(b"", timeout=1)
-                return time.perf_counter() - t0
+                names = channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames")(b"", timeout=1)
+                if b"servo1" in names:
+                    return time.perf_counter() - t0
             except grpc.RpcError:
                 pass
         time.sleep(0.005)
-    raise RuntimeError(f"{address} did not answer ResourceNames within {timeout} s")
+    raise RuntimeError(f"{address} did not list servo1 in ResourceNames within {timeout} s")
 
 
 def sequential(address: str, pid: int, seconds: float) -> tuple[float, float]:
@@ -105,50 +117,140 @@ def concurrent(address: str, pid: int, seconds: float, callers: int) -> tuple[fl
     return asyncio.run(run())
 
 
+class Server:
+    """One server under measurement: its process, where it is dialed, its start-up time."""
+
+    def __init__(self, label: str, argv: list[str], address: str, env: dict[str, str] | None = None,
+                 cwd: str | None = None) -> None:
+        self.label, self.address = label, address
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+        self.startup = wait_ready(address, t0=t0)
+
+    @property
+    def pid(self) -> int:  # `ip netns exec` execs the program: the pid is the server's
+        return self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def viam_server_missing() -> str | None:
+    sys.path.insert(0, str(HERE.parent))
+    from tests import rdk_peers
+
+    return rdk_peers.missing("viam-server")
+
+
+def start_servers(use_viam_server: bool, workdir: Path) -> tuple[list[Server], object | None]:
+    """The servers, each started and answering; the peer network they run in, if any."""
+    net = None
+    host, wrap = "127.0.0.1", (lambda argv: argv)
+    if use_viam_server:
+        from tests import rdk_peers
+
+        net = rdk_peers.PeerNetwork()
+        host, wrap = net.peer_ip, net.command
+    servers: list[Server] = []
+    try:
+        port = net.free_port() if net else free_port()
+        servers.append(Server("viamlite", wrap([sys.executable, "-m", "viamlite.cli", "serve", "--bind",
+                                                f"{host}:{port}", "--fastpath", "127.0.0.1:0"]), f"{host}:{port}"))
+        port = net.free_port() if net else free_port()
+        servers.append(Server("viam-sdk", wrap([sys.executable, str(HERE / "sdk_server.py"), str(port),
+                                                "--host", host]), f"{host}:{port}"))
+        if net is not None:
+            from tests import rdk_peers
+
+            port = net.free_port()
+            config = json.loads((HERE.parent / "viamlite" / "demo.json").read_text())
+            config["network"] = {"bind_address": f"{host}:{port}"}
+            (workdir / "viam-server.json").write_text(json.dumps(config))
+            home = workdir / "home"
+            home.mkdir()
+            argv = [str(rdk_peers.binary("viam-server")), "-config", str(workdir / "viam-server.json"),
+                    "-disable-mdns", "-ftdc=false", "-no-tls"]
+            servers.append(Server("viam-server", wrap(argv), f"{host}:{port}",
+                                  env={"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                                  cwd=str(workdir)))
+    except BaseException:
+        for server in servers:
+            server.stop()
+        if net is not None:
+            net.close()  # type: ignore[attr-defined]
+        raise
+    return servers, net
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="duration of each measurement")
     parser.add_argument("--rounds", type=int, default=3,
                         help="measurements per server, alternating between them; medians are printed")
+    parser.add_argument("--no-viam-server", action="store_true", help="leave viam-server out")
     args = parser.parse_args()
 
-    lite_port, sdk_port = free_port(), free_port()
-    t0 = time.perf_counter()
-    lite = subprocess.Popen([sys.executable, "-m", "viamlite.cli", "serve", "--bind", f"127.0.0.1:{lite_port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ready(f"127.0.0.1:{lite_port}")
-    startup = time.perf_counter() - t0
-    sdk = subprocess.Popen([sys.executable, str(HERE / "sdk_server.py"), str(sdk_port)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(f"127.0.0.1:{sdk_port}")
-        time.sleep(0.5)
-        rss = rss_mb(lite.pid)
-        steal0 = steal_ticks()
-        rows = []
-        for label, fn in (("1 caller", lambda a, p: sequential(a, p, args.seconds)),
-                          ("16 callers", lambda a, p: concurrent(a, p, args.seconds, 16))):
-            lite_runs, sdk_runs = [], []
-            for _ in range(args.rounds):  # alternate, so a noisy neighbour hurts both alike
-                lite_runs.append(fn(f"127.0.0.1:{lite_port}", lite.pid))
-                sdk_runs.append(fn(f"127.0.0.1:{sdk_port}", sdk.pid))
-            lite_rate, lite_cpu = median(r for r, _ in lite_runs), median(c for _, c in lite_runs)
-            sdk_rate, sdk_cpu = median(r for r, _ in sdk_runs), median(c for _, c in sdk_runs)
-            rows.append((label, lite_rate, sdk_rate, lite_cpu, sdk_cpu))
-        print(f"servo GetPosition, grpcio client, {args.rounds} alternating rounds of {args.seconds:g} s "
-              f"per server (medians), one run\n")
-        print(f"{'':<11}{'viamlite':>12}{'viam-sdk':>12}{'ratio':>8}   {'CPU/call viamlite':>18}{'viam-sdk':>10}{'ratio':>8}")
-        for label, lr, sr, lc, sc in rows:
-            print(f"{label:<11}{lr:>10.0f}/s{sr:>10.0f}/s{lr / sr:>7.2f}x   {lc:>16.0f}us{sc:>8.0f}us{lc / sc:>7.2f}x")
-        steal1 = steal_ticks()
-        stolen = (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1])
-        print(f"\nCPU time taken by the host (steal) during the measurements: {stolen:.0%}"
-              " (high values make every figure noisier)")
-        print(f"demo machine: resident memory {rss:.1f} MB, exec to first answered ResourceNames {startup:.2f} s")
-    finally:
-        for proc in (lite, sdk):
-            proc.terminate()
-            proc.wait(10)
+    missing = "left out (--no-viam-server)" if args.no_viam_server else viam_server_missing()
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as workdir:
+        servers, net = start_servers(missing is None, Path(workdir))
+        try:
+            return measure(servers, args, missing, over_link=net is not None)
+        finally:
+            for server in servers:
+                server.stop()
+            if net is not None:
+                net.close()  # type: ignore[attr-defined]
+
+
+def measure(servers: list[Server], args: argparse.Namespace, missing: str | None, over_link: bool) -> int:
+    time.sleep(0.5)
+    rss = {s.label: rss_mb(s.pid) for s in servers}
+    idle0, t_idle = {s.label: cpu_seconds(s.pid) for s in servers}, time.perf_counter()
+    time.sleep(2.0)  # what each server spends with no calls at all (timers, background checks)
+    idle = {s.label: (cpu_seconds(s.pid) - idle0[s.label]) / (time.perf_counter() - t_idle) * 100 for s in servers}
+    steal0 = steal_ticks()
+    rows: dict[str, dict[str, tuple[float, float]]] = {}
+    for label, fn in (("1 caller", lambda a, p: sequential(a, p, args.seconds)),
+                      ("16 callers", lambda a, p: concurrent(a, p, args.seconds, 16))):
+        runs: dict[str, list[tuple[float, float]]] = {s.label: [] for s in servers}
+        for _ in range(args.rounds):  # alternate, so a noisy neighbour hurts all alike
+            for server in servers:
+                runs[server.label].append(fn(server.address, server.pid))
+        rows[label] = {name: (median(r for r, _ in got), median(c for _, c in got)) for name, got in runs.items()}
+    steal1 = steal_ticks()
+    names = [s.label for s in servers]
+    path = "one veth link into the peers' network namespace" if over_link else "loopback"
+    print(f"servo GetPosition, grpcio client over {path}, {args.rounds} alternating rounds of {args.seconds:g} s "
+          f"per server (medians), one run\n")
+    print(f"{'':<26}" + "".join(f"{n:>13}" for n in names))
+    for label, by in rows.items():
+        print(f"{'calls/s, ' + label:<26}" + "".join(f"{by[n][0]:>11.0f}/s" for n in names))
+    for label, by in rows.items():
+        print(f"{'server CPU/call, ' + label:<26}" + "".join(f"{by[n][1]:>11.0f}us" for n in names))
+    print(f"{'resident memory':<26}" + "".join(f"{rss[n]:>10.1f} MB" for n in names))
+    print(f"{'CPU when idle':<26}" + "".join(f"{idle[n]:>12.1f}%" for n in names))
+    print(f"{'exec to ResourceNames':<26}" + "".join(f"{s.startup:>12.2f}s" for s in servers))
+    print("\nviamlite against each (calls/s: >1 is faster; CPU, memory, start-up: <1 is less):")
+    for other in names[1:]:
+        parts = [f"calls/s {rows[l]['viamlite'][0] / rows[l][other][0]:.2f}x ({l})" for l in rows]
+        parts += [f"CPU/call {rows[l]['viamlite'][1] / rows[l][other][1]:.2f}x ({l})" for l in rows]
+        parts.append(f"memory {rss['viamlite'] / rss[other]:.2f}x")
+        startup = {s.label: s.startup for s in servers}
+        parts.append(f"start-up {startup['viamlite'] / startup[other]:.2f}x")
+        print(f"  vs {other}: " + ", ".join(parts))
+    if missing:
+        print(f"\nviam-server: not measured: {missing}")
+    stolen = (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1])
+    print(f"\nCPU time taken by the host (steal) during the measurements: {stolen:.0%}"
+          " (high values make every figure noisier)")
+    print("viamlite and viam-server serve the demo machine (13 fakes); the viam-sdk server one servo. The client is"
+          " one Python process: where no server is near 100% of a core, calls/s are bound by the client and"
+          " CPU/call is the figure that compares the servers")
     return 0
 
 

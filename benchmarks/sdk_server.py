@@ -1,9 +1,9 @@
 """A viam-sdk server (``viam.rpc.server.Server``) with a fake servo ``servo1``: the peer for
 comparison runs, and for tests of the client and of remote parts.
 
-    python benchmarks/sdk_server.py PORT [--tracker]
+    python benchmarks/sdk_server.py PORT [--tracker] [--host HOST]
 
-``--tracker`` adds a pose tracker ``tracker1``, an API viamlite does not serve itself (calls to
+``--host`` is the address to listen on (default 127.0.0.1). ``--tracker`` adds a pose tracker ``tracker1``, an API viamlite does not serve itself (calls to
 it through a viamlite machine are relayed without any local adapter).
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 
-def main(port: int, tracker: bool = False) -> None:
+def main(port: int, tracker: bool = False, host: str = "127.0.0.1") -> None:
     from viam.components.pose_tracker import PoseTracker
     from viam.components.servo import Servo
     from viam.proto.common import Geometry, Pose, PoseInFrame
@@ -52,11 +52,13 @@ def main(port: int, tracker: bool = False) -> None:
         if tracker:
             resources.append(FakeTracker("tracker1"))
         server = Server(resources=resources)
-        print(f"sdk server on 127.0.0.1:{port}", flush=True)
-        await server.serve(host="127.0.0.1", port=port, log_level=40)
+        print(f"sdk server on {host}:{port}", flush=True)
+        await server.serve(host=host, port=port, log_level=40)
 
     asyncio.run(run())
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), tracker="--tracker" in sys.argv[2:])
+    rest = sys.argv[2:]
+    main(int(sys.argv[1]), tracker="--tracker" in rest,
+         host=rest[rest.index("--host") + 1] if "--host" in rest else "127.0.0.1")
