@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import (
+    any_pb2,
     descriptor_pb2,
     descriptor_pool,
     duration_pb2,
@@ -25,7 +26,7 @@ def add_file_of(module: object) -> None:
     POOL.Add(proto)
 
 
-for _wkt in (descriptor_pb2, struct_pb2, timestamp_pb2, duration_pb2):
+for _wkt in (descriptor_pb2, struct_pb2, timestamp_pb2, duration_pb2, any_pb2):
     add_file_of(_wkt)
 
 
