@@ -173,8 +173,9 @@ class ViamServer:
     """
 
     def __init__(self, net: PeerNetwork, config: dict[str, Any], workdir: Path, *, port: int | None = None,
-                 name: str = "viam-server", tls: tuple[Path, Path] | None = None) -> None:
-        self.net, self.workdir, self.name = net, workdir, name
+                 name: str = "viam-server", tls: tuple[Path, Path] | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.net, self.workdir, self.name, self.extra_env = net, workdir, name, dict(env or {})
         self.port = port or net.free_port()
         self.address = f"{net.peer_ip}:{self.port}"
         self.tls = tls
@@ -198,7 +199,7 @@ class ViamServer:
         argv = [str(binary("viam-server")), "-config", str(self.config_path), "-disable-mdns", "-ftdc=false"]
         if not self.tls:
             argv.append("-no-tls")
-        env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC"}
+        env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", **self.extra_env}
         log = self.log_path.open("a")
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(self.net.command(argv), stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -308,6 +308,25 @@ def test_viam_server_links_viamlite_calls_frames_outage_and_recovery(peers: Peer
           f"restart began ({took:.2f} s of polling)")
 
 
+def test_viam_server_links_viamlite_over_tls_with_an_api_key(peers: Peers, tmp_path: Path) -> None:
+    cert, key = rdk_peers.make_certificate(tmp_path, [peers.net.host_ip], "lite-tls")
+    auth = {"handlers": [{"type": "api-key", "config": {"keys": [KEY_ID], KEY_ID: KEY}}]}
+    b = peers.viamlite("b", {"components": [PLAIN_SERVO], "auth": auth,
+                             "network": {"tls_cert_file": str(cert), "tls_key_file": str(key)}}, on_link=True)
+    creds = {"entity": KEY_ID, "credentials": {"type": "api-key", "payload": KEY}}
+    # viam-server trusts the certificate as a root (SSL_CERT_FILE), as a remote's CA would be.
+    server = peers.viam_server("vs", {"remotes": [{"name": "lite", "address": b.address, "prefix": "lite-",
+                                                   "auth": creds, **FAST}]}, env={"SSL_CERT_FILE": str(cert)})
+    wait_for("viamlite's servo listed on viam-server through TLS with a key",
+             lambda: "lite-servo1" in names(server.address))
+    move(server.address, "lite-servo1", 17)
+    with grpc.secure_channel(b.address, grpc.ssl_channel_credentials(cert.read_bytes())) as channel:
+        with pytest.raises(grpc.RpcError) as info:  # viamlite wants the token viam-server got with the key
+            channel.unary_unary("/viam.component.servo.v1.ServoService/GetPosition")(b"\n\x06servo1", timeout=5)
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert position(server.address, "lite-servo1") == 17
+
+
 def _fails(call: Callable[[], Any]) -> bool:
     try:
         call()
