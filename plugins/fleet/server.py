@@ -10,6 +10,7 @@ from viamlite_plugins.fleet.service.app import AppApi
 from viamlite_plugins.fleet.service.auth import auth_methods
 from viamlite_plugins.fleet.service.robot import RobotApi
 from viamlite_plugins.fleet.tokens import Tokens
+from viamlite_plugins.fleet.writer import LogWriter
 
 log = logging.getLogger("viamlite.fleet")
 
@@ -21,8 +22,9 @@ class FleetServer:
         self.db = db
         self.tokens = Tokens(db, token_lifetime)
         self.bus = LogBus(db)
+        self.writer = LogWriter(db, self.bus)
         methods = [*auth_methods(self.tokens), *AppApi(db, self.tokens, self.bus).methods(),
-                   *RobotApi(db, self.tokens, self.bus).methods()]
+                   *RobotApi(db, self.tokens, self.bus, self.writer).methods()]
         self.grpc = GrpcServer(methods, pool=POOL, quick_workers=8, long_workers=256)
         self.port = 0
 
@@ -38,6 +40,7 @@ class FleetServer:
         return self.port
 
     def stop(self, grace: float = 1.0) -> None:
-        self.bus.close()
         self.grpc.stop(grace)
+        self.writer.close()
+        self.bus.close()
         self.db.close()

@@ -15,12 +15,14 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from viamlite.errors import ViamliteError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Held while migrating, so fleet processes starting together on one PostgreSQL take turns.
 _MIGRATION_LOCK = 7_256_104_451
 
 
-class DatabaseError(Exception):
+class DatabaseError(ViamliteError, RuntimeError):
     """The database URL is wrong or the database cannot be reached (says which, and the fix)."""
 
 

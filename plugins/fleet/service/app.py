@@ -258,7 +258,7 @@ class AppApi:
         return app_pb2.NewRobotPartResponse(part_id=part_id)
 
     def update_robot_part(self, request: Any, call: Call) -> Any:
-        from google.protobuf import json_format
+        from viamlite.app.structs import struct_to_dict
 
         who = self._principal(call)
         name = name_field(request.name, "name")
@@ -275,7 +275,7 @@ class AppApi:
             if request.robot_config.ByteSize() > MAX_CONFIG_BYTES:
                 raise InvalidArgumentError(f"robot_config is {request.robot_config.ByteSize()} bytes; at most "
                                            f"{MAX_CONFIG_BYTES} are allowed")
-            config = json_format.MessageToDict(request.robot_config)
+            config = struct_to_dict(request.robot_config)  # whole numbers stay whole
         if config is not None:
             _check_config(config)
         with self.db.write() as conn:

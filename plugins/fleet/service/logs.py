@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import json_format
-
+from viamlite.app.structs import struct_to_dict
 from viamlite.errors import InvalidArgumentError
 from viamlite.gen import common_pb2
 from viamlite_plugins.fleet.store.logs import Record
@@ -36,7 +35,7 @@ def record_of(entry: Any, i: int) -> Record:
     if len(entry.logger_name) > 300 or len(entry.host) > 300:
         raise InvalidArgumentError(f"{field}.logger_name or .host is longer than 300 characters")
     time_us = entry.time.ToMicroseconds() if entry.HasField("time") else 0
-    caller = json_format.MessageToDict(entry.caller) if entry.HasField("caller") else None
-    fields = [json_format.MessageToDict(f) for f in entry.fields]
+    caller = struct_to_dict(entry.caller) if entry.HasField("caller") else None
+    fields = [struct_to_dict(f) for f in entry.fields]
     return Record(time_us=time_us, level=level, logger_name=entry.logger_name, message=entry.message,
                   host=entry.host, caller=caller, stack=entry.stack, fields=fields)

@@ -6,6 +6,8 @@ address it serves on (its ``fqdn``).
 """
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from viamlite.errors import InvalidArgumentError, PermissionDeniedError, ResourceNotFoundError
@@ -17,13 +19,17 @@ from viamlite_plugins.fleet.notify import LogBus
 from viamlite_plugins.fleet.service import header, id_field, rpc
 from viamlite_plugins.fleet.service.logs import record_of
 from viamlite_plugins.fleet.store import keys, orgs, robots
-from viamlite_plugins.fleet.store import logs as logstore
 from viamlite_plugins.fleet.tokens import Tokens
+from viamlite_plugins.fleet.writer import LogWriter
 
 SERVICE = "viam.app.v1.RobotService"
 ADDRESS_HEADER = "viamlite-part-address"
 MAX_LOGS_PER_CALL = 100
 RESTART_CHECK_S = 5
+#: A part's access is written at most this often (seconds); presence needs no finer grain.
+TOUCH_EVERY = 5.0
+#: How long a part's place (machine, location, organization) is trusted before it is read again.
+PLACE_TTL = 1.0
 
 
 def _address(call: Call) -> str | None:
@@ -37,26 +43,71 @@ def _address(call: Call) -> str | None:
 
 
 class RobotApi:
-    def __init__(self, db: Database, tokens: Tokens, bus: LogBus) -> None:
+    def __init__(self, db: Database, tokens: Tokens, bus: LogBus, writer: LogWriter) -> None:
         self.db = db
         self.tokens = tokens
         self.bus = bus
+        self.writer = writer
+        self._lock = threading.Lock()
+        self._places: dict[str, tuple[float, Scope]] = {}
+        self._touched: dict[str, tuple[float, str | None, str | None]] = {}
 
-    def _part(self, conn: Any, call: Call, part_id: str) -> tuple[Principal, Any, Scope]:
+    def _who(self, call: Call, part_id: str) -> tuple[Principal, str]:
         who = self.tokens.principal(header(call, "authorization"))
         part_id = id_field(part_id, "id")
         if who.is_part and who.id != part_id:
             raise PermissionDeniedError("a part's secret may only make its own part's calls: the id is another part's")
-        try:
-            part = robots.get_part(conn, part_id)
-            robot = robots.get_robot(conn, part.robot_id)
-            location = orgs.get_location(conn, robot.location_id)
-        except ResourceNotFoundError:
-            raise ResourceNotFoundError(f"no machine part with id {part_id!r}") from None
-        scope = Scope(location.organization_id, location.id, robot.id)
+        return who, part_id
+
+    def _place(self, who: Principal, part_id: str) -> Scope:
+        """Where the part sits (cached for :data:`PLACE_TTL`); NOT_FOUND outside ``who``'s scope."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._places.get(part_id)
+        if cached is None or now - cached[0] >= PLACE_TTL:
+            with self.db.read() as conn:
+                try:
+                    part = robots.get_part(conn, part_id)
+                    robot = robots.get_robot(conn, part.robot_id)
+                    location = orgs.get_location(conn, robot.location_id)
+                except ResourceNotFoundError:
+                    raise ResourceNotFoundError(f"no machine part with id {part_id!r}") from None
+            cached = (now, Scope(location.organization_id, location.id, robot.id))
+            with self._lock:
+                if len(self._places) > 100_000:
+                    self._places.clear()
+                self._places[part_id] = cached
+        scope = cached[1]
         if not who.is_part and not who.sees(scope):
             raise ResourceNotFoundError(f"no machine part with id {part_id!r}")
-        return who, part, scope
+        return scope
+
+    def _part(self, conn: Any, call: Call, part_id: str) -> tuple[Principal, Any, Scope]:
+        who, part_id = self._who(call, part_id)
+        scope = self._place(who, part_id)
+        try:
+            return who, robots.get_part(conn, part_id), scope
+        except ResourceNotFoundError:
+            raise ResourceNotFoundError(f"no machine part with id {part_id!r}") from None
+
+    def _touch(self, part_id: str, address: str | None, agent: dict[str, Any] | None = None) -> None:
+        """Record the part's access; written at most every :data:`TOUCH_EVERY` seconds
+        unless its address or agent info changed."""
+        now = time.monotonic()
+        agent_key = repr(sorted(agent.items())) if agent is not None else None
+        with self._lock:
+            last = self._touched.get(part_id)
+        if (last is not None and now - last[0] < TOUCH_EVERY and address in (None, last[1])
+                and agent_key in (None, last[2])):
+            return
+        with self.db.write() as conn:
+            robots.touch(conn, part_id, address=address, agent_info=agent)
+        with self._lock:
+            if len(self._touched) > 100_000:
+                self._touched.clear()
+            previous = last or (0.0, None, None)
+            self._touched[part_id] = (now, address if address is not None else previous[1],
+                                      agent_key if agent_key is not None else previous[2])
 
     def config(self, request: Any, call: Call) -> Any:
         from google.protobuf import json_format
@@ -65,10 +116,11 @@ class RobotApi:
 
         address = _address(call)
         agent = json_format.MessageToDict(request.agent_info) if request.HasField("agent_info") else None
-        with self.db.write() as conn:
-            _, part, scope = self._part(conn, call, request.id)
-            robots.touch(conn, part.id, address=address, agent_info=agent)
-            part = robots.get_part(conn, part.id)
+        who, part_id = self._who(call, request.id)
+        self._place(who, part_id)
+        self._touch(part_id, address, agent)
+        with self.db.read() as conn:
+            _, part, scope = self._part(conn, call, part_id)
             granted = keys.keys_on(conn, [("organization", scope.organization_id), ("location", scope.location_id),
                                           ("robot", scope.robot_id)])
             grants = keys.grants_of(conn, [k.id for k in granted])
@@ -97,28 +149,30 @@ class RobotApi:
         if len(request.logs) > MAX_LOGS_PER_CALL:
             raise InvalidArgumentError(f"logs has {len(request.logs)} entries; send at most {MAX_LOGS_PER_CALL} per call")
         records = [record_of(entry, i) for i, entry in enumerate(request.logs)]
-        with self.db.write() as conn:
-            _, part, _ = self._part(conn, call, request.id)
-            robots.touch(conn, part.id, address=_address(call))
-            if records:
-                logstore.insert(conn, part.id, records)
-                self.bus.publish(conn, part.id)
+        who, part_id = self._who(call, request.id)
+        self._place(who, part_id)
+        self._touch(part_id, _address(call))
         if records:
-            self.bus.committed(part.id)
+            self.writer.store(part_id, records)
         return robot_pb2.LogResponse()
 
     def needs_restart(self, request: Any, call: Call) -> Any:
-        with self.db.write() as conn:
-            _, part, _ = self._part(conn, call, request.id)
-            robots.touch(conn, part.id, address=_address(call))
-            must = robots.take_restart(conn, part.id)
-        response = robot_pb2.NeedsRestartResponse(id=part.id, must_restart=must)
+        who, part_id = self._who(call, request.id)
+        self._place(who, part_id)
+        self._touch(part_id, _address(call))
+        with self.db.read() as conn:
+            marked = robots.get_part(conn, part_id).needs_restart
+        must = False
+        if marked:
+            with self.db.write() as conn:
+                must = robots.take_restart(conn, part_id)
+        response = robot_pb2.NeedsRestartResponse(id=part_id, must_restart=must)
         response.restart_check_interval.FromSeconds(RESTART_CHECK_S)
         return response
 
     def certificate(self, request: Any, call: Call) -> Any:
-        with self.db.read() as conn:
-            self._part(conn, call, request.id)
+        who, part_id = self._who(call, request.id)
+        self._place(who, part_id)
         raise RpcError(Code.UNIMPLEMENTED, "this fleet issues no TLS certificates: the machine keeps its own "
                                            "(network.tls_cert_file, or its self-signed one)")
 
