@@ -54,7 +54,8 @@ class Method:
     """One served method: full path, message classes, and the function that runs it.
 
     ``handler(request, call) -> response`` (unary) or an iterator of responses
-    (``server_streaming``).
+    (``server_streaming``). With ``client_streaming``, ``handler(requests, call)`` gets
+    an iterator of the caller's requests and returns one response.
     """
 
     path: str
@@ -63,6 +64,7 @@ class Method:
     handler: Callable[[Any, Call], Any]
     server_streaming: bool = False
     lane: Lane = Lane.QUICK
+    client_streaming: bool = False
 
 
 __all__ = ["TABLE", "Call", "Code", "Lane", "Method", "Router", "RpcError", "code_for", "describe"]

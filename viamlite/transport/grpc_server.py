@@ -133,6 +133,23 @@ def _server_stream(method: Method, limit: _PerConnection) -> grpc.RpcMethodHandl
     return grpc.unary_stream_rpc_method_handler(behavior)
 
 
+def _client_stream(method: Method, limit: _PerConnection) -> grpc.RpcMethodHandler:
+    """A client-streaming method: the handler gets an iterator of parsed requests."""
+    handler, cls, path = method.handler, method.request_class, method.path
+
+    def behavior(requests: Iterable[bytes], ctx: grpc.ServicerContext) -> bytes:
+        peer = limit.enter(ctx, path)
+        parsed = (_parse(cls, data, ctx, path) for data in requests)
+        try:
+            return handler(parsed, _GrpcCall(ctx)).SerializeToString()
+        except RpcError as err:
+            ctx.abort(status_code(err.code), err.message)
+        finally:
+            limit.leave(peer)
+
+    return grpc.stream_unary_rpc_method_handler(behavior)
+
+
 def _unimplemented(path: str) -> grpc.RpcMethodHandler:
     def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
         ctx.abort(grpc.StatusCode.UNIMPLEMENTED, f"{path} is not implemented by this viamlite machine")
@@ -254,8 +271,10 @@ class GrpcServer:
         self.long_calls = _PerConnection(MAX_LONG_CALLS_PER_CONNECTION)
         handlers: dict[str, grpc.RpcMethodHandler] = {}
         for m in methods:
-            lane = Lane.LONG if m.server_streaming else m.lane
-            if m.server_streaming:
+            lane = Lane.LONG if m.server_streaming or m.client_streaming else m.lane
+            if m.client_streaming:
+                handlers[m.path] = _client_stream(m, self.long_calls)
+            elif m.server_streaming:
                 handlers[m.path] = _server_stream(m, self.long_calls)
             else:
                 handlers[m.path] = _unary(m, self.long_calls if lane == Lane.LONG else None)
