@@ -23,7 +23,6 @@ import random
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -78,7 +77,7 @@ def require(name: str = "viam-server") -> None:
 
 def _ip(*args: str, netns: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
     cmd = ["ip", *(("-n", netns) if netns else ()), *args]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if check and result.returncode:
         raise RuntimeError(f"`{' '.join(cmd)}` failed: {result.stderr.strip()}")
     return result
@@ -140,9 +139,10 @@ class PeerNetwork:
                 _ip("netns", "del", name, check=False)
 
     def free_port(self) -> int:
-        """A port for a listener inside the namespace (it holds only our peers)."""
+        """A port for a listener inside the namespace (it holds only our peers), below the range
+        the kernel picks outgoing connections' ports from."""
         while True:
-            port = random.randint(20000, 45000)
+            port = random.randint(20000, 32000)
             if port not in self._ports:
                 self._ports.add(port)
                 return port
@@ -158,12 +158,6 @@ class PeerNetwork:
                   if line.startswith(NETNS_PREFIX)]
         if not others:
             _ip("route", "del", "unreachable", str(BLOCK), check=False)
-
-
-def host_free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 class ViamServer:
@@ -193,7 +187,7 @@ class ViamServer:
         tmp.write_text(json.dumps(self.config, indent=1))
         tmp.replace(self.config_path)
 
-    def start(self, timeout: float = 60.0) -> "ViamServer":
+    def start(self, timeout: float = 60.0) -> ViamServer:
         home = self.workdir / f"{self.name}-home"
         home.mkdir(exist_ok=True)
         argv = [str(binary("viam-server")), "-config", str(self.config_path), "-disable-mdns", "-ftdc=false"]
@@ -285,7 +279,7 @@ def make_certificate(directory: Path, ips: list[str], name: str = "peer") -> tup
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ips[0])])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))

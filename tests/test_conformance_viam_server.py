@@ -74,15 +74,15 @@ def calls() -> list[tuple[str, str, Call]]:
     from viam.components.switch import Switch
     from viam.proto.common import Pose, PoseInFrame
 
-    servo = lambda r: Servo.from_robot(r, "servo1")  # noqa: E731
-    motor = lambda r: Motor.from_robot(r, "motor1")  # noqa: E731
-    encoder = lambda r: Encoder.from_robot(r, "encoder1")  # noqa: E731
-    board = lambda r: Board.from_robot(r, "board1")  # noqa: E731
-    ms = lambda r: MovementSensor.from_robot(r, "movement_sensor1")  # noqa: E731
-    ps = lambda r: PowerSensor.from_robot(r, "power_sensor1")  # noqa: E731
-    base = lambda r: Base.from_robot(r, "base1")  # noqa: E731
-    gripper = lambda r: Gripper.from_robot(r, "gripper1")  # noqa: E731
-    switch = lambda r: Switch.from_robot(r, "switch1")  # noqa: E731
+    servo = lambda r: Servo.from_robot(r, "servo1")
+    motor = lambda r: Motor.from_robot(r, "motor1")
+    encoder = lambda r: Encoder.from_robot(r, "encoder1")
+    board = lambda r: Board.from_robot(r, "board1")
+    ms = lambda r: MovementSensor.from_robot(r, "movement_sensor1")
+    ps = lambda r: PowerSensor.from_robot(r, "power_sensor1")
+    base = lambda r: Base.from_robot(r, "base1")
+    gripper = lambda r: Gripper.from_robot(r, "gripper1")
+    switch = lambda r: Switch.from_robot(r, "switch1")
 
     async def gpio(r: Any, op: str, *args: Any) -> Any:
         pin = await board(r).gpio_pin_by_name("8")
@@ -271,7 +271,7 @@ def answers(address: str) -> dict[str, Any]:
             for api, name, call in table:
                 try:
                     out[f"{api}.{name}"] = normalize(await asyncio.wait_for(call(robot), 10))
-                except Exception as exc:  # the answer is the error's code
+                except Exception as exc:  # noqa: BLE001 (any failure is an answer: its code is compared)
                     out[f"{api}.{name}"] = {"error": error_code(exc)}
         finally:
             await robot.close()

@@ -22,9 +22,8 @@ from typing import Any
 import grpc
 import pytest
 
-from viamlite.gen import motor_pb2
+from viamlite.gen import motor_pb2, servo_pb2
 from viamlite.gen import robot_pb2 as pb
-from viamlite.gen import servo_pb2
 
 from . import rdk_peers
 from .conftest import ServeProcess
@@ -264,9 +263,9 @@ def test_viamlite_links_viam_server_over_tls_with_an_api_key(peers: Peers, tmp_p
     move(a.address, "vs-servo1", 21)
     assert position(a.address, "vs-servo1") == 21
     assert not any(n.startswith("w-") for n in names(a.address)), "a wrong key links nothing"
-    with pytest.raises(grpc.RpcError) as info:  # and viam-server itself refuses calls without a token
-        with grpc.secure_channel(server.address, grpc.ssl_channel_credentials(cert.read_bytes())) as channel:
-            channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames")(b"", timeout=5)
+    roots = grpc.ssl_channel_credentials(cert.read_bytes())
+    with grpc.secure_channel(server.address, roots) as channel, pytest.raises(grpc.RpcError) as info:
+        channel.unary_unary("/viam.robot.v1.RobotService/ResourceNames")(b"", timeout=5)  # no token: refused
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     _, _, err = a.stop()
     assert "not-the-key" not in err and KEY not in err
@@ -320,9 +319,10 @@ def test_viam_server_links_viamlite_over_tls_with_an_api_key(peers: Peers, tmp_p
     wait_for("viamlite's servo listed on viam-server through TLS with a key",
              lambda: "lite-servo1" in names(server.address))
     move(server.address, "lite-servo1", 17)
-    with grpc.secure_channel(b.address, grpc.ssl_channel_credentials(cert.read_bytes())) as channel:
-        with pytest.raises(grpc.RpcError) as info:  # viamlite wants the token viam-server got with the key
-            channel.unary_unary("/viam.component.servo.v1.ServoService/GetPosition")(b"\n\x06servo1", timeout=5)
+    roots = grpc.ssl_channel_credentials(cert.read_bytes())
+    with grpc.secure_channel(b.address, roots) as channel, pytest.raises(grpc.RpcError) as info:
+        # viamlite wants a token, as viam-server got one with the key
+        channel.unary_unary("/viam.component.servo.v1.ServoService/GetPosition")(b"\n\x06servo1", timeout=5)
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert position(server.address, "lite-servo1") == 17
 

@@ -104,7 +104,7 @@ def build(go: str, force: bool = False) -> int:
     version = rdk_version()
     t0 = time.monotonic()
     # The modules first, so that the time and size of the download are told apart from the build.
-    download = subprocess.run([*prefix, go, "mod", "download"], cwd=MODULE, env=env)
+    download = subprocess.run([*prefix, go, "mod", "download"], cwd=MODULE, env=env, check=False)
     if download.returncode:
         print(f"go mod download failed in {MODULE} (exit {download.returncode}): is the Go module proxy "
               "reachable (GOPROXY)?", file=sys.stderr)
@@ -115,7 +115,7 @@ def build(go: str, force: bool = False) -> int:
         t1 = time.monotonic()
         cmd = [*prefix, go, "build", "-p", jobs, "-trimpath", "-tags", TAGS, "-ldflags", ldflags(version),
                "-o", str(out / name), package]
-        result = subprocess.run(cmd, cwd=MODULE, env=env)
+        result = subprocess.run(cmd, cwd=MODULE, env=env, check=False)
         if result.returncode:
             print(f"building {name} failed (exit {result.returncode}): CGO_ENABLED=0 {' '.join(cmd)} in {MODULE}",
                   file=sys.stderr)
