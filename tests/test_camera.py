@@ -332,3 +332,33 @@ def test_fast_path_filter_source_names_must_be_an_array(served_machine: Callable
         fp.call("cam", "get_images", "cam")
     assert info.value.code == S.Err.INVALID_ARGUMENT
     assert fp.call("cam", "get_images", None)[0][0][0] == "cam"  # nil: left out
+
+
+def test_an_image_over_the_frame_limit_is_an_error_not_a_broken_connection() -> None:
+    from viamlite.fastpath.client import FastPathClient
+    from viamlite.fastpath.errors import FastPathError
+    from viamlite.fastpath.server import FastPathServer
+    from viamlite.machine import Machine
+
+    config = {"components": [{**FAKE_CAMERA, "attributes": {"width_px": 320, "height_px": 240, "noise": 16}}]}
+    with Machine.from_config(config) as machine:
+        server = FastPathServer(machine, max_frame=4096)
+        try:
+            host, port = server.listen_tcp("127.0.0.1:0")
+            with FastPathClient.connect(f"{host}:{port}") as fp:
+                with pytest.raises(FastPathError, match="over the frame limit of 4096") as info:
+                    fp.call("cam", "get_images")
+                assert info.value.code == S.Err.RESOURCE_EXHAUSTED
+                for item in fp.subscribe("cam", "get_properties", rate_hz=50):  # small: delivered
+                    assert item.value[0] is True
+                    break
+                channel = fp.subscribe("cam", "get_images", rate_hz=50)
+                with pytest.raises(TimeoutError):  # no sample comes: each is an event instead
+                    channel.next(timeout=0.5)
+                events = list(channel.events)
+                channel.close()
+                assert events and events[0].code == S.Err.RESOURCE_EXHAUSTED, events
+                assert "over the frame limit of 4096" in events[0].message
+                assert fp.call("cam", "get_properties")[4] == 30.0  # the connection goes on
+        finally:
+            server.stop()

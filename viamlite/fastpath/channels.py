@@ -71,11 +71,11 @@ class Sampler:
             pack = packer().pack
             try:
                 value = proto.bound(self.handle, self.spec.id)(self.args)
-                data = pack([S.SAMPLE, self.channel, k, time.time_ns(), value])
-            except Exception as exc:
-                data = pack([S.EVENT, self.channel, k, code_for(exc),
-                                          describe(exc, f"{self.handle.subtype} {self.handle.name!r} {self.spec.name}")])
-            if not proto.write(proto.frame(data)):
+                frame = proto.frame(pack([S.SAMPLE, self.channel, k, time.time_ns(), value]))
+            except Exception as exc:  # a failed read, or a sample over the frame limit
+                frame = proto.frame(pack([S.EVENT, self.channel, k, code_for(exc),
+                                          describe(exc, f"{self.handle.subtype} {self.handle.name!r} {self.spec.name}")]))
+            if not proto.write(frame):
                 return
         self.k = k + 1
         if not self.stopped:

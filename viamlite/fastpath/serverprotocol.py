@@ -23,7 +23,7 @@ from viamlite.errors import AbortedError, CancelledError
 from viamlite.fastpath import schema as S
 from viamlite.fastpath.channels import Channels, Sampler, SetpointSink
 from viamlite.fastpath.dispatch import packer, to_wire
-from viamlite.fastpath.errors import code_for, describe
+from viamlite.fastpath.errors import FrameTooLarge, code_for, describe
 from viamlite.fastpath.handles import HandleTable, ServedHandle
 from viamlite.fastpath.handshake import Close, RequestError, accept_hello, hello_info, show
 from viamlite.fastpath.motion import MotionBook
@@ -53,10 +53,10 @@ class ServerProtocol(MotionBook):
         self.id = next(_ids)
         self.owner = f"fastpath-{self.id}"
         self.remote = remote
-        self.frame = conn.frame
         self.write = conn.write
         self.backlog = conn.backlog
         self.max_frame = conn.max_frame
+        self.frame = self._frame_within(conn.frame, conn.max_frame)
         self.state = ConnectionState.HANDSHAKE
         self.key_id = ""
         self.client_name = ""
@@ -150,7 +150,21 @@ class ServerProtocol(MotionBook):
             return self._encode_failure(message[1], exc)
 
     def _encode_failure(self, rid: Any, exc: Exception) -> bytes:
+        if isinstance(exc, FrameTooLarge):
+            return self.frame(msgpack.packb([S.ERROR, rid, exc.code, str(exc)]))
         return self.frame(msgpack.packb([S.ERROR, rid, S.Err.INTERNAL, f"the result could not be encoded: {exc}"]))
+
+    @staticmethod
+    def _frame_within(frame: Callable[[bytes], bytes], limit: int) -> Callable[[bytes], bytes]:
+        """``frame``, refusing a payload over the frame limit both ends keep (HELLO's
+        ``max_frame``), which the client could not read: a large camera image, say."""
+        def framed(payload: bytes) -> bytes:
+            if len(payload) > limit:
+                raise FrameTooLarge(f"the reply is {len(payload)} bytes, over the frame limit of {limit}; ask for "
+                                    "less (a smaller image), or raise fastpath.max_frame_bytes")
+            return frame(payload)
+
+        return framed
 
     def _recheck_credentials(self) -> None:
         """The connection's token again: removing a key in the config, or the token's expiry,
