@@ -45,8 +45,9 @@ class FleetMember:
         logging.getLogger().addHandler(self.logs)
         self.sender = LogSender(self.link, self.cloud.id, self.logs).start()
         self._ips = host_ips()
+        agent = agent_info(self._ips)
         self.configs = ConfigSync(self.link, local, ConfigCache(self.cloud.id), plugin_manager=plugin_manager,
-                                  agent=agent_info)
+                                  agent=lambda: agent)
         self.restarts: RestartWatch | None = None
         self._closed = False
         self._close_lock = threading.Lock()

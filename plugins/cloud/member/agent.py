@@ -36,12 +36,13 @@ def platform_name() -> str:
     return f"{sys.platform if sys.platform != 'linux2' else 'linux'}/{_ARCH.get(machine, machine)}"
 
 
-def agent_info() -> Any:
-    """The ``viam.app.v1.AgentInfo`` of this host and build."""
+def agent_info(ips: list[str] | None = None) -> Any:
+    """The ``viam.app.v1.AgentInfo`` of this host (with ``ips``, else :func:`host_ips`) and build."""
     from viamlite import __version__
     from viamlite.gen.app import robot_pb2
 
-    return robot_pb2.AgentInfo(host=socket.gethostname(), os=sys.platform, ips=host_ips(), version=__version__,
+    return robot_pb2.AgentInfo(host=socket.gethostname(), os=sys.platform, ips=host_ips() if ips is None else ips,
+                               version=__version__,
                                git_revision="", platform=platform_name())
 
 

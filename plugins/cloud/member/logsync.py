@@ -14,6 +14,7 @@ machine, and a sender that drains it in batches.
 from __future__ import annotations
 
 import collections
+import copy as _copy
 import logging
 import socket
 import threading
@@ -66,7 +67,7 @@ class LogQueue(logging.Handler):
     def _prepare(record: logging.LogRecord) -> logging.LogRecord:
         """A copy that holds no references into the program: the message as text (its
         arguments kept when they are plain values), the traceback as text."""
-        copy = logging.makeLogRecord(record.__dict__)
+        copy = _copy.copy(record)
         if not (isinstance(record.args, tuple) and all(isinstance(a, _PLAIN) for a in record.args)):
             copy.msg = record.getMessage()
             copy.args = None
