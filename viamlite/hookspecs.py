@@ -109,6 +109,27 @@ def viamlite_config_source(config: "MachineConfig", plugin_manager: "pluggy.Plug
     """
 
 
+@hookspec
+def viamlite_config_applying(machine: "Machine", config: "MachineConfig") -> None:
+    """Called by ``machine.apply(config)`` before it validates ``config`` (under the machine's
+    apply lock), on every plugin; the return value is ignored.
+
+    Prepare what the config's resources need before their models are looked up: the bundled
+    module support starts the config's modules here, so their models are known. Raise
+    :class:`~viamlite.errors.ConfigError` to refuse the config (nothing of the machine changes).
+    """
+
+
+@hookspec
+def viamlite_config_applied(machine: "Machine", config: "MachineConfig") -> None:
+    """Called by ``machine.apply(config)`` once ``config`` runs (resources built, removed and
+    reconfigured), on every plugin; the return value is ignored.
+
+    Release what the previous config needed and this one does not: the bundled module
+    support stops modules the config no longer names here.
+    """
+
+
 # -- command line ------------------------------------------------------------------
 
 

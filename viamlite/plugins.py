@@ -22,7 +22,8 @@ import pluggy
 from viamlite import hookspecs
 
 ENTRY_POINT_GROUP = "viamlite"
-BUILTIN_PLUGINS: tuple[str, ...] = ("viamlite.cli.builtin", "viamlite.cli.machines", "viamlite.fastpath.commands")
+BUILTIN_PLUGINS: tuple[str, ...] = ("viamlite.cli.builtin", "viamlite.cli.machines", "viamlite.fastpath.commands",
+                                     "viamlite.adapters.modules")
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from viamlite.names import API, Model, ResourceName
 
@@ -37,6 +37,14 @@ class Registration:
     source: str = ""
 
 
+class ModelSource(Protocol):
+    """Models a registry does not hold itself (see :meth:`ModelRegistry.add_source`)."""
+
+    def lookup(self, api: API, model: Model) -> Registration | None: ...
+
+    def models_for(self, api: API) -> list[Model]: ...
+
+
 class LazyModel(NamedTuple):
     """One model of a plugin for :meth:`ModelRegistry.register_lazy_models`: ``target`` is
     ``"module:Class"`` (``module`` relative to the plugin's package); ``name`` tags the
@@ -54,6 +62,12 @@ class ModelRegistry:
     def __init__(self) -> None:
         self._models: dict[tuple[API, Model], Registration] = {}
         self.shadowed: list[Registration] = []
+        self._sources: list[ModelSource] = []
+
+    def add_source(self, source: "ModelSource") -> None:
+        """Models known elsewhere, asked after the registered ones: a machine's modules add
+        theirs this way (they change as modules start and stop)."""
+        self._sources.append(source)
 
     def register(
         self,
@@ -106,10 +120,19 @@ class ModelRegistry:
             self.register_lazy(api, model, f"{package}.{module}", cls, name=rest[0] if rest else "")
 
     def lookup(self, api: API, model: Model) -> Registration | None:
-        return self._models.get((api, model))
+        found = self._models.get((api, model))
+        if found is None:
+            for source in self._sources:
+                found = source.lookup(api, model)
+                if found is not None:
+                    break
+        return found
 
     def models_for(self, api: API) -> list[Model]:
-        return sorted(m for (a, m) in self._models if a == api)
+        found = {m for (a, m) in self._models if a == api}
+        for source in self._sources:
+            found.update(source.models_for(api))
+        return sorted(found)
 
     def apis(self) -> list[API]:
         return sorted({a for (a, _) in self._models})

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import json_format
 
 from viamlite import __version__
-from viamlite.adapters import adapter_module, remotes
+from viamlite.adapters import adapter_module, modules, remotes
 from viamlite.adapters.service import message_class, rpc_error
 from viamlite.adapters.session import SESSION_EXPIRED
 from viamlite.components import COMPONENTS
@@ -34,7 +34,7 @@ _STATES = {
     State.REMOVING: pb.ResourceStatus.STATE_REMOVING,
     State.UNHEALTHY: pb.ResourceStatus.STATE_UNHEALTHY,
 }
-_LONG_RUNNING = {"BlockForOperation"}
+_LONG_RUNNING = {"BlockForOperation", "RestartModule"}
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
            "error": logging.ERROR, "fatal": logging.CRITICAL, "panic": logging.CRITICAL}
 
@@ -76,6 +76,7 @@ class RobotService:
             if service:
                 out.append(pb.ResourceRPCSubtype(subtype=resource_name_proto(api, ""), proto_service=service))
         resp = pb.ResourceRPCSubtypesResponse(resource_rpc_subtypes=out)
+        modules.add_subtypes(self.machine, resp)
         remotes.add_subtypes(self.machine, resp)
         return resp
 
@@ -90,7 +91,18 @@ class RobotService:
                                         reachability=pb.ResourceStatus.REACHABILITY_REACHABLE)
             status.last_updated.FromNanoseconds(int(entry.updated * 1e9))
         remotes.add_statuses(self.machine, resp)
+        modules.add_statuses(self.machine, resp)
         return resp
+
+    # -- modules -----------------------------------------------------------------
+    def GetModelsFromModules(self, req: Any, call: Call) -> Any:
+        resp = pb.GetModelsFromModulesResponse()
+        modules.add_models(self.machine, resp)
+        return resp
+
+    def RestartModule(self, req: Any, call: Call) -> Any:
+        modules.restart(self.machine, req)
+        return pb.RestartModuleResponse()
 
     def GetVersion(self, req: Any, call: Call) -> Any:
         return pb.GetVersionResponse(platform=f"viamlite (python {_platform.python_version()})",

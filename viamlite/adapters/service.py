@@ -17,6 +17,7 @@ from viamlite.adapters.session import join_session
 from viamlite.errors import AbortedError, CancelledError, ResourceNotFoundError
 from viamlite.gen import POOL, common_pb2, safety_monitored
 from viamlite.names import API
+from viamlite.remotes.forward import Forwarded
 from viamlite.rpc import Call, Code, Lane, Method, RpcError, wire
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,6 +112,10 @@ def _bind_unary(machine: "Machine", api: API, path: str, fn: Callable[..., Any],
                 if long_running:  # a cancelled or vanished caller ends the operation
                     call.add_done_callback(op.cancel)
                 try:
+                    if isinstance(resource, Forwarded):  # served by a module: its own bytes, as for remotes
+                        from viamlite.remotes.forward import forward_unary
+
+                        return forward_unary(remotes, resource.route, path, request, name_field, call)
                     return fn(resource, request)
                 except Exception as exc:
                     # a move refused or failed at once takes nothing over; one cut short did move
@@ -150,6 +155,11 @@ def _bind_stream(machine: "Machine", api: API, path: str, fn: Callable[..., Any]
         try:
             with machine.operations.run(path, request, sid) as op:
                 call.add_done_callback(op.cancel)
+                if isinstance(resource, Forwarded):  # served by a module: its own bytes, as for remotes
+                    from viamlite.remotes.forward import forward_stream
+
+                    yield from forward_stream(machine.remotes, resource.route, path, request, name_field, call)
+                    return
                 yield from fn(resource, request, call)
         except GeneratorExit:
             raise

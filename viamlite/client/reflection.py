@@ -94,6 +94,12 @@ class Reflector:
         for name in list(protos):
             add(name)
 
+    def service(self, service_name: str) -> Any:
+        """The descriptor of ``service_name``, its file and their dependencies read into :attr:`pool`."""
+        response = self._ask(rpb.ServerReflectionRequest(file_containing_symbol=service_name))
+        self._add_files(response.file_descriptor_response.file_descriptor_proto)
+        return self.pool.FindServiceByName(service_name)
+
     def resolve(self, full_method: str) -> ResolvedMethod:
         """``package.Service.Method`` (or ``package.Service/Method``) to its path and classes."""
         text = full_method.strip().lstrip("/").replace("/", ".")
@@ -105,9 +111,7 @@ class Reflector:
         if service_name not in services:
             listing = "\n  ".join(services) or "(none)"
             raise ReflectionError(f"the server has no service {service_name!r}; it has:\n  {listing}")
-        response = self._ask(rpb.ServerReflectionRequest(file_containing_symbol=service_name))
-        self._add_files(response.file_descriptor_response.file_descriptor_proto)
-        service = self.pool.FindServiceByName(service_name)
+        service = self.service(service_name)
         md = service.methods_by_name.get(method_name)
         if md is None:
             methods = ", ".join(m.name for m in service.methods)

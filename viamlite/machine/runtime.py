@@ -112,6 +112,9 @@ class Machine(MachineAPI):
         self.applied_at = self.started  # when the running config was applied
         self._entries: dict[str, Entry] = {}
         self._by_api: dict[tuple[API, str], Entry] = {}
+        #: the entries an apply has built so far: visible to lookups while it goes on, so a
+        #: module adding a resource reaches the resources built before it
+        self._building: dict[str, Entry] = {}
         self._apply_lock = threading.RLock()
         self._on_close: list[Callable[[], None]] = []
         self._closed = False
@@ -120,6 +123,9 @@ class Machine(MachineAPI):
         from viamlite.remotes import RemoteManager
 
         self.remotes = RemoteManager(self.plugins, self.resource_names, on_change=self._remotes_changed)
+        #: the machine's modules (a :class:`viamlite.modules.ModuleManager`), set by the module
+        #: support when a config first names modules; None until then
+        self.modules: Any = None
         if config is not None:
             self.apply(config)
             self.plugins.hook.viamlite_machine_started(machine=self)
@@ -138,7 +144,9 @@ class Machine(MachineAPI):
     # -- lookup ----------------------------------------------------------------
     def resource(self, api: API, name: str) -> Resource:
         """The resource ``name`` of ``api``; raises ResourceNotFoundError or UnhealthyResourceError."""
-        entry = self._by_api.get((api, name))
+        entry = self._building.get(name)
+        if entry is None or entry.config.api != api:
+            entry = self._by_api.get((api, name))
         if entry is None:
             available = sorted(e.config.name for (a, _), e in self._by_api.items() if a == api)
             raise ResourceNotFoundError(api, name, available)
@@ -154,10 +162,24 @@ class Machine(MachineAPI):
         return self.resource(entry.config.api, name)
 
     def resource_names(self) -> list[ResourceName]:
+        building = self._building
+        if building:  # an apply is under way: what it built so far too
+            return [e.name for e in {**self._entries, **building}.values()]
         return [e.name for e in self._entries.values()]
 
     def entries(self) -> list[Entry]:
         return list(self._entries.values())
+
+    def entry(self, name: str) -> Entry | None:
+        """The entry of the resource called ``name``, or None."""
+        return self._building.get(name) or self._entries.get(name)
+
+    def set_state(self, name: str, state: str, error: str = "") -> None:
+        """Record the state of resource ``name`` as what hosts it reports it (a module that
+        died, or came back): GetMachineStatus shows it."""
+        entry = self._entries.get(name)
+        if entry is not None and entry.resource is not None:
+            entry.state, entry.error, entry.updated = state, error, time.time()
 
     def __getitem__(self, name: str) -> Resource:
         return self.resource_by_name(name)
@@ -195,6 +217,7 @@ class Machine(MachineAPI):
             if self._closed:
                 raise RuntimeError("the machine is closed")
             try:
+                self.plugins.hook.viamlite_config_applying(machine=self, config=config)
                 order, implicit = self.validate(config)
                 links = self.remotes.prepare(config.remotes)
             except ConfigError as exc:
@@ -207,35 +230,50 @@ class Machine(MachineAPI):
                     self._close_entry(entry, "removed")
             entries: dict[str, Entry] = {}
             rebuilt: set[str] = set()
-            for cfg in order:
-                prev = old.get(cfg.name)
-                if prev is not None and prev.resource is not None and prev.resource.closed:
-                    prev = None
-                needs = (*cfg.depends_on, *implicit.get(cfg.name, ()))
-                deps, missing = self._dependencies(needs, entries)
-                dep_changed = any(d in rebuilt for d in needs)
-                if missing:
-                    if prev is not None:
-                        self._close_entry(prev, "dependency unavailable")
-                    entries[cfg.name] = Entry(cfg, None, State.UNHEALTHY,
-                                              f"dependency {missing!r} is not available", self.revision + 1, time.time())
-                    rebuilt.add(cfg.name)
-                    continue
-                if prev is not None and prev.config.same_build(cfg) and not dep_changed:
-                    prev.config = cfg
-                    entries[cfg.name] = prev
-                    continue
-                entries[cfg.name] = self._build_or_reconfigure(cfg, prev, deps)
-                if entries[cfg.name].resource is not (prev.resource if prev else None):
-                    rebuilt.add(cfg.name)
+            self._building = entries
+            try:
+                for cfg in order:
+                    prev = old.get(cfg.name)
+                    if prev is not None and (prev.resource is None or prev.resource.closed):
+                        prev = None  # closed, or it could not be built: try again
+                    needs = (*cfg.depends_on, *implicit.get(cfg.name, ()))
+                    deps, missing = self._dependencies(needs, entries)
+                    dep_changed = any(d in rebuilt for d in needs)
+                    if missing:
+                        if prev is not None:
+                            self._close_entry(prev, "dependency unavailable")
+                        entries[cfg.name] = Entry(cfg, None, State.UNHEALTHY,
+                                                  f"dependency {missing!r} is not available", self.revision + 1, time.time())
+                        rebuilt.add(cfg.name)
+                        continue
+                    if prev is not None and prev.config.same_build(cfg) and not dep_changed:
+                        prev.config = cfg
+                        entries[cfg.name] = prev
+                        continue
+                    entries[cfg.name] = self._build_or_reconfigure(cfg, prev, deps)
+                    if entries[cfg.name].resource is not (prev.resource if prev else None):
+                        rebuilt.add(cfg.name)
+            except BaseException:
+                self._building = {}
+                raise
             self._entries = entries
             self._by_api = {(e.config.api, name): e for name, e in entries.items()}
+            self._building = {}
             self.config = config
             self.revision += 1
             self.applied_at = time.time()
             self._remotes_changed()
             self.remotes.commit(config.remotes, links)
             log.info("config applied (revision %d): %d resources", self.revision, len(entries))
+            self.plugins.hook.viamlite_config_applied(machine=self, config=config)
+
+    def retry_unavailable(self) -> None:
+        """Apply the running config again, building the resources that could not be built
+        (a module they need has come up since)."""
+        with self._apply_lock:
+            if self._closed or not any(e.resource is None for e in self._entries.values()):
+                return
+            self.apply(self.config)
 
     @staticmethod
     def _dependencies(needs: Iterable[str], built: Mapping[str, Entry]) -> tuple[dict[ResourceName, Resource], str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from viamlite.remotes import protowire
 from viamlite.gen import POOL, is_safety_monitored
-from viamlite.remotes import VIA_KEY, ForwardOptions, RemoteManager, Route
+from viamlite.remotes import VIA_KEY, ForwardOptions, RemoteManager, Route, service_matches
 from viamlite.rpc import Call, Code, RpcError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +33,14 @@ class RawMessage:
 
     def SerializeToString(self) -> bytes:  # noqa: N802 - the protobuf message interface
         return self.data
+
+
+class Forwarded:
+    """A mixin for a local resource served by another process (a module's): calls of any API
+    to it are forwarded as bytes over ``route`` (whose link has the remote links' ``unary`` and
+    ``stream``), as calls to a remote part's resources are."""
+
+    route: Route
 
 
 def options_for(manager: RemoteManager, call: Call) -> ForwardOptions:
@@ -80,7 +88,7 @@ class RemoteRouter:
         name = protowire.read_string(first, 1)
         if not name:
             return None
-        route = self.manager.route_for_path(path, name)
+        route = self._forwarded(path, name) or self.manager.route_for_path(path, name)
         if route is None:
             return None
         # A call this machine has no adapter for may still move something (an arm, say):
@@ -98,6 +106,20 @@ class RemoteRouter:
             return route.link.stream(path, renamed(requests), options)
 
         return relay
+
+    def _forwarded(self, path: str, name: str) -> Route | None:
+        """The route of local resource ``name`` when another process serves it (a module's)
+        and ``path`` is a method of its API."""
+        entry = self.machine.entry(name)
+        resource = entry.resource if entry is not None else None
+        if not isinstance(resource, Forwarded):
+            return None
+        route = resource.route
+        service = path.split("/")[1] if path.count("/") >= 2 else ""
+        services = getattr(route.link, "services", {})
+        if services.get(service) == route.api or service_matches(service, route.api):
+            return route
+        return None
 
 
 def _known_service(path: str) -> bool:

@@ -214,9 +214,11 @@ class _Table(grpc.GenericRpcHandler):
         return _on_pool(handler, self.pool) if self.pool is not None else handler
 
 
-def _reflection_handlers(service_names: Sequence[str], pool: Any) -> dict[str, grpc.RpcMethodHandler]:
+def _reflection_handlers(service_names: Sequence[str], pool: Any,
+                         more: Callable[[], Iterable[str]] | None = None) -> dict[str, grpc.RpcMethodHandler]:
     """Reflection v1alpha (grpcio-reflection) and v1 (the same servicer: the messages are
-    identical on the wire, so v1 requests parse as v1alpha ones)."""
+    identical on the wire, so v1 requests parse as v1alpha ones). ``more()`` names services
+    served through the router that come and go (modules' own APIs), listed too."""
     from grpc_reflection.v1alpha import reflection, reflection_pb2
 
     from viamlite.gen import add_file_of
@@ -226,7 +228,14 @@ def _reflection_handlers(service_names: Sequence[str], pool: Any) -> dict[str, g
     except KeyError:
         add_file_of(reflection_pb2)
     names = [*service_names, REFLECTION_V1, REFLECTION_V1ALPHA]
-    servicer = reflection.ReflectionServicer(names, pool=pool)
+
+    class Servicer(reflection.ReflectionServicer):  # type: ignore[misc]
+        def _list_services(self, request: Any) -> Any:
+            if more is not None:
+                self._service_names = tuple(sorted({*names, *more()}))
+            return super()._list_services(request)
+
+    servicer = Servicer(names, pool=pool)
 
     def behavior(requests: Any, ctx: grpc.ServicerContext) -> Any:
         return servicer.ServerReflectionInfo(requests, ctx)
@@ -257,12 +266,13 @@ class GrpcServer:
 
     ``gate``, when given, sees every call's path and metadata first and may refuse it
     (authentication). ``router`` is asked about paths no method serves (see
-    :data:`viamlite.rpc.Router`); what it relays runs with the long calls.
+    :data:`viamlite.rpc.Router`); what it relays runs with the long calls. ``reflected()``
+    names more services that reflection lists (ones the router relays).
     """
 
     def __init__(self, methods: Iterable[Method], *, pool: Any, quick_workers: int = 4,
                  long_workers: int = 64, control_workers: int = 2, gate: Gate | None = None,
-                 router: Router | None = None) -> None:
+                 router: Router | None = None, reflected: Callable[[], Iterable[str]] | None = None) -> None:
         self.quick_pool = ElasticExecutor(quick_workers, 32, name="viamlite-grpc")
         self._lanes = {
             Lane.LONG: futures.ThreadPoolExecutor(long_workers, thread_name_prefix="viamlite-grpc-long"),
@@ -281,7 +291,7 @@ class GrpcServer:
             if lane in self._lanes:
                 _on_pool(handlers[m.path], self._lanes[lane])
         services = sorted({path.split("/")[1] for path in handlers})
-        for path, handler in _reflection_handlers(services, pool).items():
+        for path, handler in _reflection_handlers(services, pool, reflected).items():
             handlers[path] = _on_pool(handler, self._lanes[Lane.LONG])
         self.paths = sorted(handlers)
         self._server = grpc.server(
