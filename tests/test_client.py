@@ -41,7 +41,7 @@ def test_servo_from_robot_runs_against_a_remote_machine(machine) -> None:
 
 
 def test_every_component_api_has_a_proxy(machine) -> None:
-    names = {n.full_name: n for n in machine.resource_names()}
+    names = {n.full_name: n for n in machine.resource_names}
     assert {"servo1", "motor1", "board1", "switch1"} <= set(names)
     for name in names.values():
         res = machine.resource(name.api, name.full_name)

@@ -34,7 +34,7 @@ def sdk_server():
 
 def test_sdk_server_resources_work_and_missing_robot_methods_are_not_supported(sdk_server) -> None:
     with viamlite.connect(sdk_server.address) as machine:
-        assert [n.full_name for n in machine.resource_names()] == ["servo1"]
+        assert [n.full_name for n in machine.resource_names] == ["servo1"]
         servo = Servo.from_robot(machine, "servo1")
         servo.move(75)
         assert servo.get_position() == 75

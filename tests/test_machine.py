@@ -131,15 +131,15 @@ def test_watcher_applies_edits_and_keeps_last_good(machine: Machine, tmp_path: P
     path.write_text(json.dumps({"components": [widget("a", value=2), widget("z")]}))
     assert watcher.check() is True
     assert machine.resource(WIDGET, "a").value == 2  # type: ignore[attr-defined]
-    assert {n.name for n in machine.resource_names()} == {"a", "z"}
+    assert {n.name for n in machine.resource_names} == {"a", "z"}
     path.write_text('{"components": [')  # a bad edit
     assert watcher.check() is False
     assert watcher.last_error is not None and str(path) in str(watcher.last_error)
-    assert {n.name for n in machine.resource_names()} == {"a", "z"}
+    assert {n.name for n in machine.resource_names} == {"a", "z"}
     path.write_text(json.dumps({"components": [widget("a", value=2), widget("z", model_typo=1)] + [
         {"name": "q", "api": "acme:component:widget", "model": "nope"}]}))
     assert watcher.check() is False and "unknown model" in str(watcher.last_error)
-    assert {n.name for n in machine.resource_names()} == {"a", "z"}
+    assert {n.name for n in machine.resource_names} == {"a", "z"}
 
 
 def test_builtin_service_viamlite_lacks_is_unavailable_not_fatal(machine: Machine) -> None:

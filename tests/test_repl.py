@@ -18,6 +18,7 @@ class FakeMachine:
     def __init__(self, names: list[str]) -> None:
         self.names = [ResourceName(SERVO, n) for n in names]
 
+    @property
     def resource_names(self) -> list[ResourceName]:
         return self.names
 

@@ -65,13 +65,13 @@ class RobotService:
     # -- resources -------------------------------------------------------------
     def ResourceNames(self, req: Any, call: Call) -> Any:
         resp = pb.ResourceNamesResponse(resources=[resource_name_proto(n.api, n.name)
-                                                   for n in self.machine.resource_names()])
+                                                   for n in self.machine.resource_names])
         remotes.add_names(self.machine, resp, call)
         return resp
 
     def ResourceRPCSubtypes(self, req: Any, call: Call) -> Any:
         out = []
-        for api in sorted({n.api for n in self.machine.resource_names()}):
+        for api in sorted({n.api for n in self.machine.resource_names}):
             service = _service_for(api)
             if service:
                 out.append(pb.ResourceRPCSubtype(subtype=resource_name_proto(api, ""), proto_service=service))

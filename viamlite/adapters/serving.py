@@ -26,6 +26,9 @@ def machine_methods(machine: Machine, shutdown: Callable[[], None] | None = None
     methods = (robot or RobotService(machine, shutdown)).methods()
     for subtype in COMPONENTS:
         methods += importlib.import_module(adapter_module(subtype)).service.methods(machine)
+    from viamlite.adapters import shell
+
+    methods += shell.methods(machine)  # built-in services
     return methods
 
 

@@ -1,9 +1,13 @@
-"""Built-in commands ``repl`` and ``machines`` (alias ``robots``), named as the Viam CLI names them.
+"""Built-in commands ``repl`` and ``machines`` (aliases ``machine``, ``robots``, ``robot``),
+named as the Viam CLI names them.
 
     viamlite repl [ADDRESS | --config PATH]
     viamlite machines part run --address ADDR [--key-id ID --key KEY] [--stream 100ms] --data JSON METHOD
     viamlite machines part status --address ADDR [--json]
 
+These work on a machine by its address, with no app. The ``cloud`` plugin adds the app's
+side to the same group (``machines list``, ``part run --part NAME``, ...; see
+:mod:`viamlite.cli.tree`), and calls :func:`run_method` once it has found the address.
 Registered as a plugin like any other; heavy imports happen only when a command runs.
 """
 from __future__ import annotations
@@ -17,10 +21,10 @@ from typing import Any
 from viamlite.hookspecs import hookimpl
 
 
-def _add_connection_args(parser: argparse.ArgumentParser, address_required: bool = True) -> None:
-    if address_required:
-        parser.add_argument("--address", "-a", required=True, metavar="HOST:PORT",
-                            help="the machine's address (host:port or unix:/path)")
+def _add_connection_args(parser: argparse.ArgumentParser, address: bool = True) -> None:
+    if address:
+        parser.add_argument("--address", "-a", metavar="HOST:PORT",
+                            help="the machine's address (host:port or unix:/path), with no app")
     parser.add_argument("--key-id", metavar="ID", help="API key id (with --key)")
     parser.add_argument("--key", metavar="KEY", help="API key (with --key-id)")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="dial timeout (default 10)")
@@ -32,10 +36,11 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
                                  description="ptpython with `machine` and every resource bound to a name.")
     repl.add_argument("address", nargs="?", metavar="ADDRESS", help="a running machine's address (host:port)")
     repl.add_argument("--config", "-c", metavar="PATH", help="build the machine in this process from a config")
-    _add_connection_args(repl, address_required=False)
+    _add_connection_args(repl, address=False)
     repl.set_defaults(func=_repl)
 
-    machines = subparsers.add_parser("machines", aliases=["robots"], help="work with machines (as the Viam CLI does)")
+    machines = subparsers.add_parser("machines", aliases=["machine", "robots", "robot"],
+                                     help="work with machines (as the Viam CLI does)")
     machine_sub = machines.add_subparsers(dest="machines_command", metavar="COMMAND", required=True)
     part = machine_sub.add_parser("part", help="work with a machine part")
     part_sub = part.add_subparsers(dest="part_command", metavar="COMMAND", required=True)
@@ -47,7 +52,9 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--data", "-d", default="{}", help="the request as JSON (default {})")
     run.add_argument("--stream", "-s", metavar="DURATION",
                      help="repeat the call at this interval (such as 100ms) until Ctrl-C or the first error")
-    run.add_argument("method", metavar="METHOD", help="such as viam.component.servo.v1.ServoService.Move")
+    run.add_argument("method", metavar="METHOD", nargs="?",
+                     help="such as viam.component.servo.v1.ServoService.Move (a trailing Request is dropped)")
+    run.add_argument("--method", "-m", dest="method_flag", metavar="METHOD", help="METHOD, as a flag")
     run.set_defaults(func=_part_run)
 
     status = part_sub.add_parser("status", help="show the part's machine and resource status")
@@ -56,9 +63,14 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
     status.set_defaults(func=_part_status)
 
 
-def _fail(command: str, message: str) -> int:
+def _fail(command: str, message: str, code: int = 1) -> int:
     print(f"viamlite {command}: {message}", file=sys.stderr)
-    return 1
+    return code
+
+
+def _no_address(command: str) -> int:
+    return _fail(command, "give the machine's --address (HOST:PORT), or log in to an app (viamlite login api-key) "
+                          "and name the part with --part", 2)
 
 
 # -- repl ----------------------------------------------------------------------------
@@ -98,44 +110,71 @@ def _repl(args: argparse.Namespace) -> int:
 
 
 def _part_run(args: argparse.Namespace) -> int:
+    if not args.address:
+        return _no_address("machines part run")
+    return run_method(args.address, method_name(args), data=args.data, stream=args.stream, key_id=args.key_id,
+                      key=args.key, timeout=args.timeout)
+
+
+def method_name(args: argparse.Namespace) -> str:
+    """The METHOD of ``part run``, given as the argument or as ``--method``."""
+    return args.method or getattr(args, "method_flag", None) or ""
+
+
+def _resolve(channel: Any, name: str, timeout: float) -> Any:
+    """The method ``name`` names; ``...Service.MoveRequest`` names ``Move``, as the Viam CLI's
+    examples write it."""
+    from viamlite.client.reflection import ReflectionError, resolve
+
+    try:
+        return resolve(channel, name, timeout=timeout)
+    except ReflectionError:
+        head, _, last = name.strip().replace("/", ".").rpartition(".")
+        if not (last.endswith("Request") and len(last) > len("Request")):
+            raise
+        return resolve(channel, f"{head}.{last[:-len('Request')]}", timeout=timeout)
+
+
+def run_method(address: str, method_name: str, *, data: str = "{}", stream: str | None = None,
+               key_id: str | None = None, key: str | None = None, timeout: float = 10.0,
+               insecure: bool | None = None, command: str = "machines part run") -> int:
+    """``part run`` on the machine at ``address``: call ``method_name`` with ``data`` (JSON),
+    print each reply as JSON (every ``stream`` interval until Ctrl-C); the exit code."""
     import grpc
     from google.protobuf import json_format
 
-    from viamlite.client.reflection import resolve
     from viamlite.config import parse_duration
     from viamlite.errors import ConfigError, ViamliteError
     from viamlite.transport.dial import dial
 
+    if not method_name:
+        return _fail(command, "name the METHOD to call, such as viam.component.servo.v1.ServoService.Move", 2)
     interval = None
-    if args.stream:
+    if stream:
         try:
-            interval = parse_duration(args.stream, "--stream")
+            interval = parse_duration(stream, "--stream")
         except ConfigError as exc:
-            print(f"viamlite machines part run: {exc}", file=sys.stderr)
-            return 2
+            return _fail(command, str(exc), 2)
     try:
-        data = json.loads(args.data)
+        payload = json.loads(data)
     except json.JSONDecodeError as exc:
-        print(f"viamlite machines part run: --data is not JSON: {exc}", file=sys.stderr)
-        return 2
+        return _fail(command, f"--data is not JSON: {exc}", 2)
     try:
-        dialed = dial(args.address, api_key_id=args.key_id, api_key=args.key, timeout=args.timeout)
+        dialed = dial(address, api_key_id=key_id, api_key=key, timeout=timeout, insecure=insecure)
     except ViamliteError as exc:
-        return _fail("machines part run", str(exc))
+        return _fail(command, str(exc))
     try:
         try:
-            method = resolve(dialed.channel, args.method, timeout=args.timeout)
+            method = _resolve(dialed.channel, method_name, timeout)
         except ViamliteError as exc:
-            return _fail("machines part run", str(exc))
+            return _fail(command, str(exc))
         if method.client_streaming:
-            return _fail("machines part run", f"{method.path} takes a stream of requests; part run sends one")
+            return _fail(command, f"{method.path} takes a stream of requests; part run sends one")
         request = method.request_class()
         try:
-            json_format.ParseDict(data, request)
+            json_format.ParseDict(payload, request)
         except json_format.ParseError as exc:
-            print(f"viamlite machines part run: --data does not fit {request.DESCRIPTOR.full_name}: {exc}",
-                  file=sys.stderr)
-            return 2
+            return _fail(command, f"--data does not fit {request.DESCRIPTOR.full_name}: {exc}", 2)
         make = dialed.channel.unary_stream if method.server_streaming else dialed.channel.unary_unary
         call = make(method.path, request_serializer=lambda m: m.SerializeToString(),
                     response_deserializer=method.response_class.FromString)
@@ -149,7 +188,7 @@ def _part_run(args: argparse.Namespace) -> int:
                     reply = call(request)
                     print(json_format.MessageToJson(reply, indent=indent), flush=True)
             except grpc.RpcError as err:
-                return _fail("machines part run", f"{method.path} failed: {err.code().name}: {err.details()}")
+                return _fail(command, f"{method.path} failed: {err.code().name}: {err.details()}")
             if interval is None:
                 return 0
             time.sleep(interval)
@@ -166,6 +205,8 @@ def _part_status(args: argparse.Namespace) -> int:
     from viamlite.client import connect
     from viamlite.errors import NotSupportedError, ViamliteError
 
+    if not args.address:
+        return _no_address("machines part status")
     try:
         client = connect(args.address, api_key_id=args.key_id, api_key=args.key, timeout=args.timeout)
     except ViamliteError as exc:
@@ -188,7 +229,7 @@ def _part_status(args: argparse.Namespace) -> int:
             out["state"] = "running"
             out["config_revision"] = ""
             resources = [{"name": n.full_name, "api": str(n.api), "state": "unknown", "error": ""}
-                         for n in client.resource_names()]
+                         for n in client.resource_names]
         except ViamliteError as exc:
             return _fail("machines part status", str(exc))
         out["resources"] = resources

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -15,10 +16,17 @@ def build_parser(plugin_manager: Any = None) -> argparse.ArgumentParser:
 
     pm = plugin_manager or build_plugin_manager()
     parser = argparse.ArgumentParser(prog="viamlite", description="A Viam-compatible machine runtime in pure Python.")
-    parser.add_argument("--debug", action="store_true", help="debug logging, and tracebacks on errors")
+    parser.add_argument("--debug", action="store_true", help="debug logging, and tracebacks on errors "
+                        "(after any subcommand too)")
+    parser.add_argument("--base-url", metavar="URL", default=None,
+                        help="the Viam app the cloud commands talk to (default: the logged-in one, else "
+                             "https://app.viam.com; http:// is plaintext)")
     parser.add_argument("--version", action="version", version=f"viamlite {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     pm.hook.viamlite_register_commands(subparsers=subparsers)
+    from viamlite.cli.tree import add_everywhere
+
+    add_everywhere(parser, "--debug", action="store_true", help="debug logging, and tracebacks on errors")
     parser.set_defaults(plugin_manager=pm)
     return parser
 
@@ -30,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:

@@ -47,7 +47,7 @@ def build_namespace(machine: Any) -> Namespace:
     import viamlite
 
     ns = Namespace({"machine": machine, "viamlite": viamlite})
-    for rn in sorted(machine.resource_names(), key=lambda n: (n.api.type != "component", n.full_name)):
+    for rn in sorted(machine.resource_names, key=lambda n: (n.api.type != "component", n.full_name)):
         ident = base = identifier_for(rn.full_name)
         reason = ""
         if keyword.iskeyword(base) or keyword.issoftkeyword(base):

@@ -86,8 +86,9 @@ class AsyncMachineClient:
 
         return method
 
+    @property
     def resource_names(self) -> list[ResourceName]:
-        return self.client.resource_names()
+        return self.client.resource_names
 
     async def resource(self, api: API, name: str) -> AsyncResource:
         return AsyncResource(await asyncio.to_thread(self.client.resource, api, name))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -96,10 +97,15 @@ class Connection:
 
     # -- lifecycle ---------------------------------------------------------------
     def open(self) -> "Connection":
-        """Dial and check the machine answers; raises ConnectError/AuthError if not."""
+        """Dial and check the machine answers, within ``timeout`` seconds in all; raises
+        ConnectError/AuthError if not."""
+        started = time.monotonic()
         dialed = dial(self.address, timeout=self.timeout, **self._dial_args)
         try:
-            self._check(dialed, self.timeout)
+            left = self.timeout - (time.monotonic() - started)
+            if left <= 0:
+                raise ConnectError(f"{self.address} did not answer within the {self.timeout:g} s timeout")
+            self._check(dialed, left)
         except BaseException:
             dialed.close()
             raise

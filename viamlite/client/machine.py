@@ -29,6 +29,7 @@ from viamlite.machine.types import (
     FrameConfig,
     MachineStatus,
     Operation,
+    ResourceNames,
     ResourceStatus,
     Version,
 )
@@ -111,10 +112,12 @@ class MachineClient:
             self._names = names
         return list(names)
 
+    @property
     def resource_names(self) -> list[ResourceName]:
-        """The machine's resources (as of the last refresh; see :meth:`refresh`)."""
+        """The machine's resources, as of the last refresh (see :meth:`refresh`); a property,
+        as on the viam-sdk's ``RobotClient``."""
         with self._lock:
-            return list(self._names)
+            return ResourceNames(self._names)
 
     def resource(self, api: API, name: str) -> Resource:
         """The proxy of resource ``name`` of ``api``; raises ResourceNotFoundError."""

@@ -21,6 +21,7 @@ from viamlite.names import API, Model, ResourceName
 from viamlite.machine.operations import OperationManager
 from viamlite.resource import Actuator, MustRebuild, Resource
 from viamlite.machine.sessions import MotionLedger, Session, SessionManager
+from viamlite.machine.types import ResourceNames
 
 if TYPE_CHECKING:  # pragma: no cover
     import pluggy
@@ -122,7 +123,7 @@ class Machine(MachineAPI):
         self._frames_generation = 0
         from viamlite.remotes import RemoteManager
 
-        self.remotes = RemoteManager(self.plugins, self.resource_names, on_change=self._remotes_changed)
+        self.remotes = RemoteManager(self.plugins, lambda: self.resource_names, on_change=self._remotes_changed)
         #: the machine's modules (a :class:`viamlite.modules.ModuleManager`), set by the module
         #: support when a config first names modules; None until then
         self.modules: Any = None
@@ -161,11 +162,13 @@ class Machine(MachineAPI):
             raise ResourceNotFoundError("any API", name, sorted(self._entries))
         return self.resource(entry.config.api, name)
 
+    @property
     def resource_names(self) -> list[ResourceName]:
+        """The machine's resources (a property, as on the client and the viam-sdk's RobotClient)."""
         building = self._building
         if building:  # an apply is under way: what it built so far too
-            return [e.name for e in {**self._entries, **building}.values()]
-        return [e.name for e in self._entries.values()]
+            return ResourceNames(e.name for e in {**self._entries, **building}.values())
+        return ResourceNames(e.name for e in self._entries.values())
 
     def entries(self) -> list[Entry]:
         return list(self._entries.values())

@@ -2,6 +2,7 @@
 values, independent of the wire."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,19 @@ from viamlite.names import ResourceName
 
 #: The Viam machine API version viamlite answers GetVersion with.
 API_VERSION = "v0.1.0"
+
+
+class ResourceNames(list):  # type: ignore[type-arg]
+    """What ``machine.resource_names`` is: a list of :class:`ResourceName`.
+
+    ``resource_names`` was a method before it became a property (as on the viam-sdk's
+    ``RobotClient``); calling the list still returns it, with a DeprecationWarning.
+    """
+
+    def __call__(self) -> list[ResourceName]:
+        warnings.warn("resource_names is a property now (as in the Viam SDKs): drop the parentheses",
+                      DeprecationWarning, stacklevel=2)
+        return list(self)
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,9 @@ class Method:
     """One served method: full path, message classes, and the function that runs it.
 
     ``handler(request, call) -> response`` (unary) or an iterator of responses
-    (``server_streaming``). With ``client_streaming``, ``handler(requests, call)`` gets
-    an iterator of the caller's requests and returns one response.
+    (``server_streaming``); with ``client_streaming`` too (a bidirectional stream),
+    ``handler(requests, call)`` gets an iterator of the caller's requests. With
+    ``client_streaming`` alone, ``handler(requests, call)`` returns one response.
     """
 
     path: str

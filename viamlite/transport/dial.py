@@ -88,11 +88,15 @@ def probe_certificate(target: Target, timeout: float) -> bytes | None:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.set_alpn_protocols(["h2"])
+    started = time.monotonic()
     try:
         sock = socket.create_connection((target.host, target.port), timeout=timeout)
+    except socket.timeout:
+        raise ConnectError(f"cannot reach {target.target}: no answer within {timeout:g} s") from None
     except OSError as exc:
         raise ConnectError(f"cannot reach {target.target}: {exc.strerror or exc}") from None
     try:
+        sock.settimeout(max(0.05, timeout - (time.monotonic() - started)))  # one timeout for connect and handshake
         with context.wrap_socket(sock, server_hostname=target.host or None) as tls:
             return tls.getpeercert(binary_form=True)
     except (ssl.SSLError, ConnectionResetError, socket.timeout):

@@ -133,6 +133,23 @@ def _server_stream(method: Method, limit: _PerConnection) -> grpc.RpcMethodHandl
     return grpc.unary_stream_rpc_method_handler(behavior)
 
 
+def _bidi(method: Method, limit: _PerConnection) -> grpc.RpcMethodHandler:
+    handler, cls, path = method.handler, method.request_class, method.path
+
+    def behavior(requests: Any, ctx: grpc.ServicerContext) -> Iterable[bytes]:
+        peer = limit.enter(ctx, path)
+        try:
+            parsed = (_parse(cls, data, ctx, path) for data in requests)
+            for response in handler(parsed, _GrpcCall(ctx)):
+                yield response.SerializeToString()
+        except RpcError as err:
+            ctx.abort(status_code(err.code), err.message)
+        finally:
+            limit.leave(peer)
+
+    return grpc.stream_stream_rpc_method_handler(behavior)
+
+
 def _client_stream(method: Method, limit: _PerConnection) -> grpc.RpcMethodHandler:
     """A client-streaming method: the handler gets an iterator of parsed requests."""
     handler, cls, path = method.handler, method.request_class, method.path
@@ -282,7 +299,9 @@ class GrpcServer:
         handlers: dict[str, grpc.RpcMethodHandler] = {}
         for m in methods:
             lane = Lane.LONG if m.server_streaming or m.client_streaming else m.lane
-            if m.client_streaming:
+            if m.client_streaming and m.server_streaming:
+                handlers[m.path] = _bidi(m, self.long_calls)
+            elif m.client_streaming:
                 handlers[m.path] = _client_stream(m, self.long_calls)
             elif m.server_streaming:
                 handlers[m.path] = _server_stream(m, self.long_calls)

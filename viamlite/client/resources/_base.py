@@ -1,7 +1,10 @@
 """What every resource proxy shares: calling its service, and the methods every API has."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextvars
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from google.protobuf import json_format, message_factory
@@ -17,11 +20,47 @@ if TYPE_CHECKING:  # pragma: no cover
     from viamlite.spatial.geometry import Geometry
 
 
+#: The deadline of the calls a proxy method makes (its ``timeout=`` argument), in seconds.
+_call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar("viamlite_call_timeout", default=None)
+
+
+def _timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` taking ``timeout=SECONDS`` too, as the Viam SDKs' resource methods do: the calls
+    it makes fail with :class:`~viamlite.errors.DeadlineExceededError` after that long."""
+    if getattr(fn, "_viamlite_timed", False) or inspect.isgeneratorfunction(fn):
+        return fn
+
+    @functools.wraps(fn)
+    def method(self: Any, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        if timeout is None:
+            return fn(self, *args, **kwargs)
+        if timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        token = _call_timeout.set(float(timeout))
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            _call_timeout.reset(token)
+
+    method._viamlite_timed = True  # type: ignore[attr-defined]
+    return method
+
+
 class RemoteResource(Resource):
     """A resource on another machine. Subclasses also subclass the API's interface and set
-    ``SERVICE`` (the full gRPC service name)."""
+    ``SERVICE`` (the full gRPC service name).
+
+    Every public method takes ``timeout=SECONDS`` (a per-call deadline, as in the Viam
+    SDKs): ``servo.move(90, timeout=2)``.
+    """
 
     SERVICE: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for attr, value in list(vars(cls).items()):
+            if not attr.startswith("_") and inspect.isfunction(value):
+                setattr(cls, attr, _timed(value))
 
     def __init__(self, name: str, connection: "Connection", *, api: API | None = None) -> None:
         super().__init__(name)
@@ -49,6 +88,8 @@ class RemoteResource(Resource):
         if extra:
             wire.dict_to_struct(extra, request.extra)
         where = f"{self.API.subtype} {self.name!r} {path.rpartition('/')[2]}"
+        if timeout is None:
+            timeout = _call_timeout.get()
         return self._connection.unary(path, request, message_factory.GetMessageClass(output_type), timeout=timeout,
                                       where=where)
 
@@ -61,18 +102,22 @@ class RemoteResource(Resource):
         return self._invoke(f"/{service}/{method}", input_type, output_type, extra, None, fields)
 
     # -- methods every API has -----------------------------------------------------
+    @_timed
     def do_command(self, command: Mapping[str, Any]) -> dict[str, Any]:
         request_struct = wire.dict_to_struct(command)
         response = self._common("DoCommand", "DoCommand", command=request_struct)
         return json_format.MessageToDict(response.result)
 
+    @_timed
     def get_geometries(self, *, extra: Extra = None) -> "list[Geometry]":
         response = self._common("GetGeometries", "GetGeometries", extra)
         return [wire.geometry_from_proto(g) for g in response.geometries]
 
+    @_timed
     def get_status(self) -> dict[str, Any]:
         return json_format.MessageToDict(self._common("GetStatus", "GetStatus").result)
 
+    @_timed
     def get_readings(self, *, extra: Extra = None) -> dict[str, Any]:
         return wire.readings_from_proto(self._common("GetReadings", "GetReadings", extra).readings)
 
