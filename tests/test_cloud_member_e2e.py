@@ -136,6 +136,13 @@ async def logs_matching(app: Any, part_id: str, text: str, count: int = 1000) ->
     return await app.get_robot_part_logs(part_id, filter=text, num_log_entries=count)
 
 
+def part_run(port: int, key_id: str, key: str, data: dict[str, Any], method: str) -> subprocess.CompletedProcess:
+    """``viamlite machines part run`` against the part, with an API key."""
+    return subprocess.run([sys.executable, "-m", "viamlite.cli", "machines", "part", "run", "--address",
+                           f"127.0.0.1:{port}", "--key-id", key_id, "--key", key, "--data", json.dumps(data),
+                           f"viam.component.servo.v1.{method}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
 def write_member_config(path: Path, part: Any, fleet: FleetProcess, refresh: str = "1s") -> None:
     path.write_text(json.dumps({"cloud": {"id": part.id, "secret": part.secret, "app_address": fleet.base_url,
                                           "refresh_interval": refresh}}))
@@ -200,6 +207,28 @@ def test_a_member_comes_online_runs_the_fleets_config_is_moved_with_a_fleet_key_
                 await robot.close()
             with pytest.raises(Exception):
                 await robot_at(f"127.0.0.1:{port}", org.api_key_id, "not-the-key")
+
+            # A key made now, scoped to this machine, reaches it through `viamlite machines part
+            # run` once the fleet's next config carries its hash; a key for another machine does not.
+            from viam.app.app_client import APIKeyAuthorization
+
+            key, key_id = await app.create_key(org.organization_id, [APIKeyAuthorization(
+                role="operator", resource_type="robot", resource_id=robot_id)], "cell-1-operator")
+            other = await app.new_robot("cell-9", org.location_id)
+            other_key, other_key_id = await app.create_key(org.organization_id, [APIKeyAuthorization(
+                role="operator", resource_type="robot", resource_id=other)], "cell-9-operator")
+            move = {"name": "servo1", "angle_deg": 60}
+
+            async def part_run_moves() -> bool:
+                result = await asyncio.to_thread(part_run, port, key_id, key, move, "ServoService.Move")
+                return result.returncode == 0
+
+            await eventually("the machine-scoped key accepted by the part", part_run_moves, timeout=15)
+            position = await asyncio.to_thread(part_run, port, key_id, key, {"name": "servo1"},
+                                               "ServoService.GetPosition")
+            assert position.returncode == 0 and json.loads(position.stdout) == {"positionDeg": 60}, position.stderr
+            refused = await asyncio.to_thread(part_run, port, other_key_id, other_key, move, "ServoService.Move")
+            assert refused.returncode != 0 and "invalid API key" in refused.stderr
 
             # The machine's log records come back through the fleet, and through a tail.
             built = await eventually("the machine's logs in the fleet",
@@ -362,4 +391,62 @@ def test_a_member_keeps_its_logs_while_the_fleet_is_down_and_starts_from_its_cac
     finally:
         for member in members:
             member.stop()
+        fleet.stop()
+
+
+def test_a_member_started_before_its_fleet_joins_it_and_restarts_onto_its_keys(
+        owner: tuple[str, Owner], tmp_path: Path) -> None:
+    """No fleet and no cache at the first start: the machine serves with no resources and no keys,
+    keeps asking, and when the fleet comes up, restarts onto its config (which turns keys on)."""
+    import socket
+
+    from viam.components.servo import Servo
+
+    db_url, org = owner
+    home = tmp_path / "fleet-home"
+    fleet = FleetProcess(db_url, home=home)
+    port = fleet.port
+    members: list[Member] = []
+
+    async def scenario() -> None:
+        nonlocal fleet
+        viam = await app_client(fleet, org)
+        robot_id = await viam.app_client.new_robot("cell-3", org.location_id)
+        part = (await viam.app_client.get_robot_parts(robot_id))[0]
+        await viam.app_client.update_robot_part(part.id, part.name, {"components": [SERVO]})
+        viam.close()
+        fleet.stop()
+        with socket.socket() as probe:  # nothing listens there now
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
+        config = tmp_path / "machine.json"
+        write_member_config(config, part, fleet)
+        member = Member(config, tmp_path / "machine-home")
+        members.append(member)
+        first, _, mode = await asyncio.to_thread(member.banner)
+        assert mode == "plaintext"
+        assert member.wait_line(r"no usable cached config: starting with no resources")
+
+        fleet = FleetProcess(db_url, port=port, home=home)
+        restarting, _ = await asyncio.to_thread(member.wait_line, r"turns API keys on, which changes how the machine "
+                                                r"listens: restarting onto it", after=first, timeout=30)
+        _, new_port, mode = await asyncio.to_thread(member.banner, restarting)
+        assert mode == "TLS, API keys" and member.proc.poll() is None
+        robot = await robot_at(f"127.0.0.1:{new_port}", org.api_key_id, org.api_key)
+        try:
+            await Servo.from_robot(robot, "servo1").move(20)
+            assert await Servo.from_robot(robot, "servo1").get_position() == 20
+        finally:
+            await robot.close()
+        viam = await app_client(fleet, org)
+        try:
+            assert await eventually("the start without a fleet in its logs", lambda: logs_matching(
+                viam.app_client, part.id, "no usable cached config"))
+        finally:
+            viam.close()
+
+    try:
+        _run(scenario())
+    finally:
+        for member in members:
+            assert member.stop() == 0, member.output()
         fleet.stop()
