@@ -47,14 +47,19 @@ class ServeProcess:
         raise RuntimeError("viamlite serve did not report its address within 20 s")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, str, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-        return self.proc.returncode, out, err
+        return stop_process(self.proc, sig, timeout)
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, str, str]:
+    """Send ``sig``, wait up to ``timeout`` (then kill): (exit code, stdout, stderr)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return proc.returncode, out, err
 
 
 def _free_fastpath(args: list[str]) -> list[str]:

@@ -66,14 +66,9 @@ class FleetProcess:
         raise RuntimeError("viamlite fleet serve did not report its address within 30 s")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, str, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-        return self.proc.returncode, out, err
+        from tests.conftest import stop_process
+
+        return stop_process(self.proc, sig, timeout)
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
