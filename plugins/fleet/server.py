@@ -8,6 +8,7 @@ from viamlite_plugins.fleet.db import Database
 from viamlite_plugins.fleet.notify import LogBus
 from viamlite_plugins.fleet.service.app import AppApi
 from viamlite_plugins.fleet.service.auth import auth_methods
+from viamlite_plugins.fleet.service.data import data_methods
 from viamlite_plugins.fleet.service.robot import RobotApi
 from viamlite_plugins.fleet.tokens import Tokens
 from viamlite_plugins.fleet.writer import LogWriter
@@ -24,7 +25,7 @@ class FleetServer:
         self.bus = LogBus(db)
         self.writer = LogWriter(db, self.bus)
         methods = [*auth_methods(self.tokens), *AppApi(db, self.tokens, self.bus).methods(),
-                   *RobotApi(db, self.tokens, self.bus, self.writer).methods()]
+                   *RobotApi(db, self.tokens, self.bus, self.writer).methods(), *data_methods(db, self.tokens)]
         self.grpc = GrpcServer(methods, pool=POOL, quick_workers=8, long_workers=256)
         self.port = 0
 
