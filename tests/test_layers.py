@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: API's code, Blinka and the hardware libraries it pulls in, and Pillow and linuxpy until a
 #: camera makes a frame.
 NEVER_ON_SERVE = ("sqlalchemy", "psycopg", "alembic", "board", "digitalio", "busio", "adafruit_blinka",
-                  "viamlite_plugins.fleet", "viamlite_plugins.cloud", "viamlite.gen.app", "PIL", "linuxpy")
+                  "viamlite_plugins.fleet", "viamlite_plugins.cloud", "viamlite.gen.app", "PIL", "linuxpy",
+                  "viamlite.modules")
 #: Bundled plugin packages whose own module (hook implementations only, found through the entry
 #: point as every command starts) may load; nothing under them may.
 HOOKS_ONLY = ("viamlite_plugins.cloud", "viamlite_plugins.fleet")

@@ -23,7 +23,7 @@ from viamlite import hookspecs
 
 ENTRY_POINT_GROUP = "viamlite"
 BUILTIN_PLUGINS: tuple[str, ...] = ("viamlite.cli.builtin", "viamlite.cli.machines", "viamlite.fastpath.commands",
-                                     "viamlite.adapters.modules",
+                                     "viamlite.adapters.parent",
                                      "viamlite.services.shell")
 
 log = logging.getLogger(__name__)

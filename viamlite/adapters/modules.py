@@ -1,41 +1,11 @@
-"""Modules on the wire: the built-in plugin that gives a machine its modules (started when a
-config names them, with the parent's socket served by :class:`~viamlite.adapters.serving.ParentServer`),
-and modules in RobotService answers (RPC subtypes, status, models, RestartModule).
-
-Importing this module is cheap: :mod:`viamlite.modules` is loaded only for a config with modules.
-"""
+"""Modules in RobotService answers: RPC subtypes, status, models, RestartModule (the
+machine's module manager is ``machine.modules``, None for a machine without modules)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from viamlite.hookspecs import hookimpl
-
 if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import MachineConfig
     from viamlite.machine import Machine
-
-
-@hookimpl
-def viamlite_config_applying(machine: "Machine", config: "MachineConfig") -> None:
-    if machine.modules is None:
-        if not config.modules:
-            return
-        from viamlite.adapters.serving import ParentServer
-        from viamlite.modules import ModuleManager
-
-        def parent(path: str) -> Any:
-            return ParentServer(machine, path, on_log=lambda entries: manager.log_entries(entries))
-
-        manager = ModuleManager(machine, parent)
-        machine.modules = manager
-        machine.on_close(manager.close)
-    machine.modules.apply(config)
-
-
-@hookimpl
-def viamlite_config_applied(machine: "Machine", config: "MachineConfig") -> None:
-    if machine.modules is not None:
-        machine.modules.applied(config)
 
 
 # -- RobotService answers ---------------------------------------------------------------
