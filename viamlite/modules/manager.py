@@ -129,6 +129,7 @@ class Module:
         self.failures = 0
         self.ready_at = 0.0
         self.launch_to_ready_s = 0.0
+        self.last_failure = ""  # why the last run failed or ended, kept while it restarts
         #: the resources it built, in the order they were added (re-added in that order)
         self.resources: dict[str, ModuleResource] = {}
         self.lock = threading.RLock()
@@ -176,15 +177,17 @@ class Module:
         deadline = t0 + _startup_timeout()
         if process.socket is not None and not wait_for_socket(str(process.socket), deadline,
                                                              lambda: process.poll() is None):
-            why = process.exit_description() if process.poll() is not None else "it did not open its socket in time"
-            process.stop(STOP_GRACE_S)
+            exited = process.poll() is not None
+            process.stop(STOP_GRACE_S)  # also reads what it wrote last
+            why = process.exit_description() if exited else f"module {self.name!r} did not open its socket in time"
             return self._failed(f"{why}; see the log above ({self.log.name})")
         self.link.attach(process.target)
         try:
             response = self._handshake(deadline, process)
         except RpcError as exc:
-            why = process.exit_description() if process.poll() is not None else exc.message
+            exited = process.poll() is not None
             process.stop(STOP_GRACE_S)
+            why = process.exit_description() if exited else exc.message
             return self._failed(f"module {self.name!r} did not answer Ready: {why}")
         self.models = {}
         for handler in response.handlermap.handlers:
@@ -228,6 +231,7 @@ class Module:
 
     def _failed(self, why: str) -> bool:
         self.failures += 1
+        self.last_failure = why
         self._set(ModuleState.UNHEALTHY, why)
         self.link.mark_down(why)
         log.error("%s", why)
@@ -241,6 +245,8 @@ class Module:
     def _run(self) -> None:
         """The keeper: wait for the run to end; unless asked to stop, restart with backoff."""
         backoff = Backoff(RESTART_FIRST_S, RESTART_MAX_S, 2.0, at_once=True)
+        if not self.ready:
+            backoff.next()  # the launch that just failed was the attempt made at once
         while not self._stopping.is_set():
             process = self.process
             if self.ready and process is not None:
@@ -255,6 +261,7 @@ class Module:
                     if ran >= HEALTHY_RUN_S:
                         backoff.reset()
                     why = process.exit_description()
+                    self.last_failure = why
                     self.failures += 1
                     self._set(ModuleState.UNHEALTHY, f"{why}; restarting")
                     self.link.mark_down(f"{why}; it is being restarted")
@@ -326,7 +333,7 @@ class Module:
     # -- the module protocol ---------------------------------------------------------------
     def _unavailable(self) -> UnhealthyResourceError:
         return UnhealthyResourceError(f"module {self.name!r} is not available: "
-                                      f"{self.error or self.link.down or self.state.value}")
+                                      f"{self.error or self.last_failure or self.link.down or self.state.value}")
 
     def validate(self, config: ResourceConfig) -> list[str]:
         """ValidateConfig: the resource's implicit dependencies (none while the module is down)."""
@@ -506,7 +513,7 @@ class ModuleManager:
                 down.append(module)
         if down:  # perhaps a model of a module that is not up: the resource waits for it
             names = ", ".join(repr(m.name) for m in down)
-            why = "; ".join(m.error or m.state.value for m in down)
+            why = "; ".join(m.error or m.last_failure or m.state.value for m in down)
 
             def waiting(config: ResourceConfig, dependencies: Mapping[ResourceName, Any]) -> Any:
                 raise UnhealthyResourceError(f"model {model} is not provided by a running module; module(s) {names} "
