@@ -301,3 +301,14 @@ def test_the_plugin_answers_only_for_a_cloud_block() -> None:
     import viamlite_plugins.cloud as plugin
 
     assert plugin.viamlite_config_source(config=parse_config({"cloud": {"id": "p"}}), plugin_manager=None) is None
+
+
+def test_closing_sends_what_is_queued_even_right_after_an_outage(fleet: FakeFleet, queue: LogQueue) -> None:
+    _fill(queue, 150)
+    sender, link = _sender(fleet, queue)
+    fleet.down = True
+    assert sender.send_once() > 0
+    fleet.down = False  # back, but the sender has not tried again yet: a restart comes now
+    sender.close()
+    assert [m for m in fleet.messages() if m.startswith("line")] == [f"line {i:04d}" for i in range(150)]
+    link.close()

@@ -195,6 +195,10 @@ class ConfigSync:
                         self._restart()
                     return False
                 self.machine.apply(config)
+            except RuntimeError:
+                if self.machine.closed:  # the machine stopped while the config came: nothing to do
+                    return False
+                raise
             except ConfigError as exc:
                 self.last_error = exc
                 log.error("config from the fleet not applied, keeping the running config: %s", exc)

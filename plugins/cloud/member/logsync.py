@@ -200,14 +200,15 @@ class LogSender:
         self.link.call("Log", request, robot_pb2.LogResponse, self.timeout)
 
     def close(self, flush: float = 2.0) -> None:
-        """Stop; first try for up to ``flush`` seconds to send what is queued (when the fleet
-        is reachable)."""
+        """Stop, sending what is queued for up to ``flush`` seconds first (until a batch fails:
+        what is left then is lost with the process, as it is in viam-server)."""
         self._stop.set()
         thread = self._thread
         if thread is not None and thread.is_alive():
             thread.join(timeout=self.timeout + 1)
         deadline = time.monotonic() + flush
-        while len(self.queue) and time.monotonic() < deadline and not self._down:
+        self.timeout = min(self.timeout, max(0.5, flush))
+        while len(self.queue) and time.monotonic() < deadline:
             if self.send_once():
                 break
 
