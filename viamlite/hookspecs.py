@@ -77,8 +77,8 @@ class ConfigSource(Protocol):
     """Where a served machine's config comes from when its file hands it elsewhere (a fleet).
 
     ``viamlite serve`` calls :meth:`initial` before it builds the machine, :meth:`start`
-    once the machine serves, and :meth:`close` after it has stopped every actuator and
-    before it closes the resources.
+    once the machine serves, and :meth:`close` once it has stopped every actuator and closed
+    every resource (so their last log records can still go out).
     """
 
     def initial(self) -> "MachineConfig":
