@@ -21,8 +21,9 @@ NEVER_ON_SERVE = ("sqlalchemy", "psycopg", "alembic", "board", "digitalio", "bus
                   "viamlite_plugins.fleet", "viamlite_plugins.cloud", "viamlite.gen.app", "PIL", "linuxpy",
                   "viamlite.modules")
 #: Bundled plugin packages whose own module (hook implementations only, found through the entry
-#: point as every command starts) may load; nothing under them may.
-HOOKS_ONLY = ("viamlite_plugins.cloud", "viamlite_plugins.fleet")
+#: point as every command starts) may load, and the cloud commands' flags (argparse only);
+#: nothing else under them may.
+HOOKS_ONLY = ("viamlite_plugins.cloud", "viamlite_plugins.cloud.options", "viamlite_plugins.fleet")
 
 
 def test_import_contracts_are_kept() -> None:

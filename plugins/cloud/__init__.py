@@ -1,12 +1,15 @@
 """The bundled ``cloud`` plugin: the machine's side of a fleet (``viamlite serve`` with a
-``cloud`` block, :mod:`.member`).
+``cloud`` block, :mod:`.member`), and the Viam CLI's cloud commands (``login``,
+``organizations``, ``locations``, ``machines ...``: :mod:`.options` names them,
+:mod:`.commands` runs them).
 
 Only hook implementations live here, and they import nothing heavy until a config asks for a
-fleet: serving a machine without a ``cloud`` block loads none of the member's code nor the
-app API's generated code.
+fleet or a cloud command runs: serving a machine without a ``cloud`` block loads none of the
+member's code, none of the commands' code, nor the app API's generated code.
 """
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING, Any
 
 from viamlite.hookspecs import hookimpl
@@ -24,3 +27,10 @@ def viamlite_config_source(config: "MachineConfig", plugin_manager: Any) -> Any:
     from viamlite_plugins.cloud.member import FleetMember
 
     return FleetMember(config, plugin_manager=plugin_manager)
+
+
+@hookimpl(trylast=True)  # after the built-in commands: it extends their ``machines`` group
+def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
+    from viamlite_plugins.cloud.options import register
+
+    register(subparsers)
