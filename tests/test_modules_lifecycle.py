@@ -202,3 +202,21 @@ def test_parent_socket_needs_no_key_while_the_network_port_does(tmp_path: Path) 
         assert tcp_listening_ports(served.proc.pid) == {served.port}
     finally:
         served.stop()
+
+
+def test_a_module_that_never_opens_its_socket_times_out_and_stops(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    hung = tmp_path / "hung"
+    hung.write_text("#!/bin/sh\nexec sleep 300\n")
+    hung.chmod(0o755)
+    monkeypatch.setenv("VIAM_MODULE_STARTUP_TIMEOUT", "1s")
+    config = {"modules": [{"name": "hung", "executable_path": str(hung)}],
+              "components": [{"name": "h1", "api": "rdk:component:sensor", "model": "acme:sensor:hung"}]}
+    machine = _machine(config)
+    try:
+        h1 = machine.entry("h1")
+        assert h1.state == "unhealthy" and "did not open its socket in time" in h1.error
+    finally:
+        t0 = time.monotonic()
+        machine.close()
+    assert time.monotonic() - t0 < 15  # a launch under way (the retry) ends with the machine

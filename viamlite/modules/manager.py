@@ -175,8 +175,8 @@ class Module:
         except (OSError, RuntimeError) as exc:
             return self._failed(f"module {self.name!r} could not be started: {exc}")
         deadline = t0 + _startup_timeout()
-        if process.socket is not None and not wait_for_socket(str(process.socket), deadline,
-                                                             lambda: process.poll() is None):
+        alive = lambda: process.poll() is None and not self._stopping.is_set()  # noqa: E731
+        if process.socket is not None and not wait_for_socket(str(process.socket), deadline, alive):
             exited = process.poll() is not None
             process.stop(STOP_GRACE_S)  # also reads what it wrote last
             why = process.exit_description() if exited else f"module {self.name!r} did not open its socket in time"
@@ -216,10 +216,10 @@ class Module:
         while True:
             remaining = deadline - time.monotonic()
             try:
-                response = self.link.call("Ready", request, module_pb2.ReadyResponse, timeout=max(0.1, min(remaining, 30.0)),
+                response = self.link.call("Ready", request, module_pb2.ReadyResponse, timeout=max(0.1, min(remaining, 2.0)),
                                           checked=False, wait_for_ready=True)
             except RpcError:
-                if process.poll() is not None or time.monotonic() >= deadline:
+                if process.poll() is not None or time.monotonic() >= deadline or self._stopping.is_set():
                     raise
                 time.sleep(0.05)
                 continue
@@ -318,6 +318,9 @@ class Module:
     def stop(self) -> None:
         """Stop the module for good (its resources should be removed first). Idempotent."""
         self._stopping.set()
+        launching = self.process
+        if launching is not None and not self.ready:
+            launching.stop(STOP_GRACE_S)  # a launch under way ends now rather than at its timeout
         with self.lock:
             if self._closed:
                 return
@@ -383,11 +386,15 @@ class Module:
     def remove_resource(self, resource: ModuleResource) -> None:
         from viamlite.gen import module_pb2
 
+        if not self.ready:  # gone with the process (not waiting for a launch under way)
+            if self.resources.get(resource.config.name) is resource:
+                del self.resources[resource.config.name]
+            return
         with self.lock:
             if self.resources.get(resource.config.name) is resource:
                 del self.resources[resource.config.name]
             if not self.ready:
-                return  # gone with the process
+                return
             try:
                 self.link.call("RemoveResource", module_pb2.RemoveResourceRequest(name=str(resource.config.resource_name)),
                                module_pb2.RemoveResourceResponse, timeout=10.0)
