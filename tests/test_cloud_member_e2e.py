@@ -205,7 +205,7 @@ def test_a_member_comes_online_runs_the_fleets_config_is_moved_with_a_fleet_key_
                 assert await servo.get_position() == 75
             finally:
                 await robot.close()
-            with pytest.raises(Exception):
+            with pytest.raises(Exception, match="(?i)invalid api key|permission|unauthenticated"):
                 await robot_at(f"127.0.0.1:{port}", org.api_key_id, "not-the-key")
 
             # A key made now, scoped to this machine, reaches it through `viamlite machines part
@@ -240,7 +240,6 @@ def test_a_member_comes_online_runs_the_fleets_config_is_moved_with_a_fleet_key_
                 "name": "motor1", "api": "rdk:component:motor", "model": "rdk:builtin:fake"}]})
             batch = await asyncio.wait_for(stream.__anext__(), 20)
             assert batch and all("motor1" in entry.message for entry in batch)
-            stream.close() if hasattr(stream, "close") else None
 
             # A config that does not check is reported in the fleet's logs; the last good one runs.
             await app.update_robot_part(part.id, part.name, {"components": [SERVO, {

@@ -110,7 +110,7 @@ class LogSender:
         self.link = link
         self.part_id = part_id
         self.queue = queue
-        self.batch = batch
+        self.batch = self.full_batch = batch
         self.interval = interval
         self.backoff = backoff or Backoff(1.0, 5.0, at_once=False)
         self.timeout = timeout
@@ -177,7 +177,7 @@ class LogSender:
             log.exception("sending logs to the fleet failed")
             return self.backoff.next()
         self.sent += len(batch)
-        self.batch = BATCH if self.batch < BATCH else self.batch
+        self.batch = self.full_batch  # a halved batch size lasts one batch
         self.backoff.reset()
         if self._down:
             self._down = False
