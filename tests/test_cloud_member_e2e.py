@@ -29,6 +29,8 @@ _BANNER = re.compile(r"^viamlite serving .* on 127\.0\.0\.1:(\d+) \(gRPC, ([^)]*
 SERVO = {"name": "servo1", "api": "rdk:component:servo", "model": "rdk:builtin:fake"}
 SENSOR = {"name": "sensor1", "api": "rdk:component:sensor", "model": "rdk:builtin:fake"}
 ONLINE = 1  # viam.app.v1.RobotPart.online_state
+#: Each scenario runs two or three real processes through restarts: more than the suite's default.
+pytestmark = pytest.mark.timeout(300)
 
 
 class Member:
