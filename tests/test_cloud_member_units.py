@@ -312,3 +312,29 @@ def test_closing_sends_what_is_queued_even_right_after_an_outage(fleet: FakeFlee
     sender.close()
     assert [m for m in fleet.messages() if m.startswith("line")] == [f"line {i:04d}" for i in range(150)]
     link.close()
+
+
+def _serve(config: dict[str, Any], tmp_path: Path, **env: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "machine.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run([sys.executable, "-m", "viamlite.cli", "serve", "--config", str(path), "--bind",
+                           "127.0.0.1:0", "--no-fastpath"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "VIAMLITE_HOME": str(tmp_path / "home"), **env})
+
+
+def test_serve_with_a_wrong_secret_and_no_cache_exits_2_naming_the_cloud_block(fleet: FakeFleet, tmp_path: Path) -> None:
+    result = _serve({"cloud": {"id": PART, "secret": "wrong", "app_address": f"http://127.0.0.1:{fleet.port}"}},
+                    tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "config error" in result.stderr and ": cloud: " in result.stderr and "refused part 'part-1'" in result.stderr
+
+
+def test_serve_with_a_cloud_block_and_the_cloud_plugin_left_out_exits_2(tmp_path: Path) -> None:
+    result = _serve({"cloud": {"id": PART, "secret": "s", "app_address": "http://127.0.0.1:9"}}, tmp_path,
+                    VIAMLITE_PLUGINS="fake")
+    assert result.returncode == 2
+    assert "no plugin serves fleets" in result.stderr and "VIAMLITE_PLUGINS" in result.stderr
