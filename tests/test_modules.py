@@ -315,6 +315,7 @@ def test_killed_module_is_restarted_and_its_resources_come_back(served: Served) 
 
 def test_restart_module_on_request(served: Served) -> None:
     from viam.components.servo import Servo
+
     from viamlite.gen import robot_pb2 as pb
 
     robot_call(served.address, "RestartModule", pb.RestartModuleRequest(module_name="servos"), pb.RestartModuleResponse)

@@ -4,9 +4,6 @@ dependencies, logs routed to their module, and the parent's socket with API keys
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,13 @@ from viamlite.errors import ConfigError
 
 pytest.importorskip("viam")
 
-from tests.test_modules import MODULES, Served, launcher, readings  # noqa: E402
+from tests.test_modules import Served, launcher
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Modules' data folders go under the test's own VIAMLITE_HOME."""
+    monkeypatch.setenv("VIAMLITE_HOME", str(tmp_path / "home"))
 
 
 def test_module_entries_are_checked_and_errors_name_the_field(tmp_path: Path) -> None:

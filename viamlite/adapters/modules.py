@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _STATES = {"pending": 1, "starting": 2, "ready": 3, "unhealthy": 4, "closing": 5}  # ModuleStatus.State
 
 
-def add_subtypes(machine: "Machine", response: Any) -> None:
+def add_subtypes(machine: Machine, response: Any) -> None:
     """Append the APIs of the modules' resources to a ResourceRPCSubtypesResponse."""
     modules = machine.modules
     if modules is None:
@@ -30,7 +30,7 @@ def add_subtypes(machine: "Machine", response: Any) -> None:
                 proto_service=service)
 
 
-def add_statuses(machine: "Machine", response: Any) -> None:
+def add_statuses(machine: Machine, response: Any) -> None:
     """Append each module's state to a GetMachineStatusResponse."""
     if machine.modules is None:
         return
@@ -40,7 +40,7 @@ def add_statuses(machine: "Machine", response: Any) -> None:
         item.last_updated.FromNanoseconds(int(status.updated * 1e9))
 
 
-def add_models(machine: "Machine", response: Any) -> None:
+def add_models(machine: Machine, response: Any) -> None:
     """Fill a GetModelsFromModulesResponse."""
     if machine.modules is None:
         return
@@ -49,7 +49,7 @@ def add_models(machine: "Machine", response: Any) -> None:
                             from_local_module=model.local)
 
 
-def restart(machine: "Machine", request: Any) -> None:
+def restart(machine: Machine, request: Any) -> None:
     """RestartModule by name (or by module id, for registry modules)."""
     from viamlite.errors import ResourceNotFoundError
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @hookimpl
-def viamlite_config_applying(machine: "Machine", config: "MachineConfig") -> None:
+def viamlite_config_applying(machine: Machine, config: MachineConfig) -> None:
     if machine.modules is None:
         if not config.modules:
             return
@@ -33,6 +33,6 @@ def viamlite_config_applying(machine: "Machine", config: "MachineConfig") -> Non
 
 
 @hookimpl
-def viamlite_config_applied(machine: "Machine", config: "MachineConfig") -> None:
+def viamlite_config_applied(machine: Machine, config: MachineConfig) -> None:
     if machine.modules is not None:
         machine.modules.applied(config)

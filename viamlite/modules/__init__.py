@@ -13,7 +13,13 @@ Loaded only when a config names modules.
 """
 from __future__ import annotations
 
-from viamlite.modules.manager import Module, ModuleManager, ModuleModel, ModuleState, ModuleStatus
+from viamlite.modules.manager import (
+    Module,
+    ModuleManager,
+    ModuleModel,
+    ModuleState,
+    ModuleStatus,
+)
 from viamlite.modules.resource import ModuleResource
 
 __all__ = ["Module", "ModuleManager", "ModuleModel", "ModuleResource", "ModuleState", "ModuleStatus"]

@@ -116,7 +116,7 @@ def _clean(message: str) -> str:
 class Module:
     """One configured module: its runs (processes), its link, its models and its resources."""
 
-    def __init__(self, manager: "ModuleManager", config: ModuleConfig) -> None:
+    def __init__(self, manager: ModuleManager, config: ModuleConfig) -> None:
         self.manager = manager
         self.config = config
         self.name = config.name
@@ -175,7 +175,7 @@ class Module:
         except (OSError, RuntimeError) as exc:
             return self._failed(f"module {self.name!r} could not be started: {exc}")
         deadline = t0 + _startup_timeout()
-        alive = lambda: process.poll() is None and not self._stopping.is_set()  # noqa: E731
+        alive = lambda: process.poll() is None and not self._stopping.is_set()
         if process.socket is not None and not wait_for_socket(str(process.socket), deadline, alive):
             exited = process.poll() is not None
             process.stop(STOP_GRACE_S)  # also reads what it wrote last
@@ -361,7 +361,7 @@ class Module:
                                                 dependencies=[str(name) for name in dependencies])
         self.link.call("AddResource", request, module_pb2.AddResourceResponse)
 
-    def add_resource(self, config: ResourceConfig, dependencies: Mapping[ResourceName, "Resource"]) -> Any:
+    def add_resource(self, config: ResourceConfig, dependencies: Mapping[ResourceName, Resource]) -> Any:
         """AddResource: the machine's handle on the new resource."""
         with self.lock:
             if not self.ready:
@@ -373,7 +373,7 @@ class Module:
             return resource
 
     def reconfigure_resource(self, resource: ModuleResource, config: ResourceConfig,
-                             dependencies: Mapping[ResourceName, "Resource"]) -> None:
+                             dependencies: Mapping[ResourceName, Resource]) -> None:
         from viamlite.gen import module_pb2
 
         with self.lock:
@@ -410,7 +410,7 @@ class ModuleManager:
     path of its unpacked package's entrypoint (the first that knows it wins).
     """
 
-    def __init__(self, machine: "Machine", parent: Callable[[str], Any], *, debug: bool | None = None,
+    def __init__(self, machine: Machine, parent: Callable[[str], Any], *, debug: bool | None = None,
                  base_env: Mapping[str, str] | None = None) -> None:
         self.machine = machine
         self.folder = Path(tempfile.mkdtemp(prefix="viamlite-modules-"))

@@ -21,17 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
 class ModuleResource(Forwarded):
     """The mixin of every module resource class (see :func:`resource_class`)."""
 
-    module: "Module"
-    config: "ResourceConfig"
-    dependencies: Mapping[ResourceName, "Resource"]
+    module: Module
+    config: ResourceConfig
+    dependencies: Mapping[ResourceName, Resource]
 
-    def bind(self, module: "Module", config: "ResourceConfig", dependencies: Mapping[ResourceName, "Resource"]) -> None:
+    def bind(self, module: Module, config: ResourceConfig, dependencies: Mapping[ResourceName, Resource]) -> None:
         self.module = module
         self.config = config
         self.dependencies = dict(dependencies)
         self.route = Route(config.api, config.name, module.link, config.name, ())  # type: ignore[arg-type]
 
-    def reconfigure(self, config: "ResourceConfig", dependencies: Mapping[ResourceName, "Resource"]) -> None:
+    def reconfigure(self, config: ResourceConfig, dependencies: Mapping[ResourceName, Resource]) -> None:
         """ReconfigureResource on the module (which rebuilds it in place, for viam-sdk modules)."""
         self.module.reconfigure_resource(self, config, dependencies)
         self.config = config
@@ -41,7 +41,7 @@ class ModuleResource(Forwarded):
         self.module.remove_resource(self)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resource_class(api: API) -> type:
     """The class of a module's resources of ``api``: :class:`ModuleResource` over the
     client's proxy of the API (the generic proxy for APIs viamlite has no interface for)."""
@@ -53,7 +53,7 @@ def resource_class(api: API) -> type:
     return type(f"Module{base.__name__}", (ModuleResource, base), {"__module__": __name__})
 
 
-def make_resource(module: "Module", config: "ResourceConfig", dependencies: Mapping[ResourceName, Any]) -> Any:
+def make_resource(module: Module, config: ResourceConfig, dependencies: Mapping[ResourceName, Any]) -> Any:
     """The machine's handle on resource ``config`` that ``module`` built."""
     resource = resource_class(config.api)(config.name, module.link.connection, api=config.api)
     resource.bind(module, config, dependencies)
