@@ -40,6 +40,8 @@ class FakeFleet:
         self.down = False  # answer UNAVAILABLE
         self.max_batch = 100  # INVALID_ARGUMENT beyond
         self.expire_next = 0  # answer UNAUTHENTICATED this many times
+        self.hang = threading.Event()  # while set, Log calls wait (a fleet that stopped answering)
+        self.release = threading.Event()
         self.config = robot_pb2.RobotConfig()
         self.tokens: set[str] = set()
         self.server = grpc.server(futures.ThreadPoolExecutor(4))
@@ -84,6 +86,8 @@ class FakeFleet:
 
     def _log(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._check(context)
+        if self.hang.is_set():
+            self.release.wait(10)
         if len(request.logs) > self.max_batch:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"logs: at most {self.max_batch} entries")
         with self.lock:
@@ -338,3 +342,21 @@ def test_serve_with_a_cloud_block_and_the_cloud_plugin_left_out_exits_2(tmp_path
                     VIAMLITE_PLUGINS="fake")
     assert result.returncode == 2
     assert "no plugin serves fleets" in result.stderr and "VIAMLITE_PLUGINS" in result.stderr
+
+
+def test_logging_never_waits_for_a_fleet_that_stopped_answering(fleet: FakeFleet) -> None:
+    queue = LogQueue(capacity=1000)
+    sender, link = _sender(fleet, queue)
+    sender.timeout = 10.0
+    fleet.hang.set()
+    _fill(queue, 10, "first")
+    sender.start()
+    deadline = threading.Event()
+    while not fleet.metadata and not deadline.wait(0.01):  # the sender is now inside a call that hangs
+        pass
+    _fill(queue, 5000, "meanwhile")  # would hang here if a record waited for the sender
+    assert len(queue) == 1000 and queue.dropped >= 4000
+    fleet.hang.clear()
+    fleet.release.set()
+    sender.close()
+    link.close()
