@@ -223,3 +223,32 @@ def test_a_module_that_never_opens_its_socket_times_out_and_stops(tmp_path: Path
         t0 = time.monotonic()
         machine.close()
     assert time.monotonic() - t0 < 15  # a launch under way (the retry) ends with the machine
+
+
+def test_a_registry_entry_runs_the_program_a_plugin_resolves(tmp_path: Path) -> None:
+    from viamlite import hookimpl
+    from viamlite.components.sensor import Sensor
+    from viamlite.machine import Machine
+    from viamlite.plugins import build_plugin_manager
+
+    entrypoint = launcher(tmp_path, "sensor_module.py")
+    asked: list[tuple[str, str]] = []
+
+    class Packages:  # what a fleet's package cache answers, once the package is unpacked
+        @hookimpl
+        def viamlite_module_executable(self, config: ModuleConfig, machine: Any) -> str | None:
+            asked.append((config.module_id, config.version))
+            return entrypoint if config.module_id == "acme:counter" else None
+
+    config = {"modules": [{"type": "registry", "name": "counter", "module_id": "acme:counter", "version": "1.0.0"}],
+              "components": [{"name": "s1", "api": "rdk:component:sensor", "model": "viamlite-test:sensor:counter",
+                              "attributes": {"value": 5}}]}
+    with Machine.from_config(config, plugin_manager=build_plugin_manager(extra=[Packages()])) as machine:
+        assert Sensor.from_robot(machine, "s1").get_readings()["value"] == 5
+        assert asked == [("acme:counter", "1.0.0")]
+        env = machine.modules.modules["counter"].process.env
+        assert env["VIAM_MODULE_ID"] == "acme:counter" and "VIAM_MODULE_ROOT" not in env
+    without = {**config, "modules": [{**config["modules"][0], "module_id": "acme:other"}]}
+    with Machine.from_config(without) as machine:
+        s1 = machine.entry("s1")
+        assert s1.state == "unhealthy" and "registry module acme:other 1.0.0 is not on this machine" in s1.error

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import MachineConfig, RemoteConfig
+    from viamlite.config import MachineConfig, ModuleConfig, RemoteConfig
     from viamlite.machine import Machine
     from viamlite.registry import ModelRegistry
     from viamlite.remotes import RemoteLink
@@ -127,6 +127,20 @@ def viamlite_config_applied(machine: "Machine", config: "MachineConfig") -> None
 
     Release what the previous config needed and this one does not: the bundled module
     support stops modules the config no longer names here.
+    """
+
+
+@hookspec(firstresult=True)
+def viamlite_module_executable(config: "ModuleConfig", machine: "Machine") -> "str | None":
+    """Return the path of the program to run for module entry ``config`` of ``machine`` (for a
+    ``"type": "registry"`` entry, its package's entrypoint once unpacked), or None to leave it
+    to another plugin.
+
+    Called each time the module is started (a restart too), before a local entry's
+    ``executable_path`` is used; stops at the first non-None result (``firstresult``). A
+    plugin that fetches packages from a fleet answers for registry entries; raise
+    ``RuntimeError`` with the reason when the package cannot be had (the module's resources
+    are then unhealthy with it, and the start is tried again with backoff).
     """
 
 

@@ -406,8 +406,8 @@ class ModuleManager:
     """Every module of one machine (see the module docstring).
 
     ``parent(path)`` makes the parent's server on unix socket ``path`` (an object with
-    ``start()`` and ``stop()``); ``resolvers`` turn a registry module's entry into the
-    path of its unpacked package's entrypoint (the first that knows it wins).
+    ``start()`` and ``stop()``). Which program a module runs is asked of the plugins first
+    (``viamlite_module_executable``: a registry module's unpacked package).
     """
 
     def __init__(self, machine: Machine, parent: Callable[[str], Any], *, debug: bool | None = None,
@@ -422,7 +422,6 @@ class ModuleManager:
         self.base_env = base_env
         self.modules: dict[str, Module] = {}
         self._wanted: set[str] = set()
-        self.resolvers: list[Callable[[ModuleConfig], str | None]] = []
         self._lock = threading.RLock()
         self._closed = False
         self.api_services: set[str] = set()  # modules' own APIs, read by reflection
@@ -471,12 +470,11 @@ class ModuleManager:
             module.stop()
 
     def executable(self, config: ModuleConfig) -> str:
-        """The program to run for ``config``: a local module's ``executable_path``, a registry
-        module's unpacked entrypoint (from :attr:`resolvers`)."""
-        for resolve in self.resolvers:
-            path = resolve(config)
-            if path:
-                return path
+        """The program to run for ``config``: what a plugin says (``viamlite_module_executable``:
+        a registry module's unpacked entrypoint), else a local module's ``executable_path``."""
+        path = self.machine.plugins.hook.viamlite_module_executable(config=config, machine=self.machine)
+        if path:
+            return str(path)
         if config.type == "local" or config.executable_path:
             return config.executable_path
         raise RuntimeError(f"registry module {config.module_id} {config.version or 'latest'} is not on this machine "
