@@ -231,6 +231,13 @@ def test_a_member_comes_online_runs_the_fleets_config_is_moved_with_a_fleet_key_
             assert position.returncode == 0 and json.loads(position.stdout) == {"positionDeg": 60}, position.stderr
             refused = await asyncio.to_thread(part_run, port, other_key_id, other_key, move, "ServoService.Move")
             assert refused.returncode != 0 and "invalid API key" in refused.stderr
+            await app.delete_key(key_id)  # revoked in the fleet: the part stops taking it
+
+            async def part_run_refused() -> bool:
+                result = await asyncio.to_thread(part_run, port, key_id, key, move, "ServoService.Move")
+                return result.returncode != 0 and "invalid API key" in result.stderr
+
+            await eventually("the deleted key refused by the part", part_run_refused, timeout=15)
 
             # The machine's log records come back through the fleet, and through a tail.
             built = await eventually("the machine's logs in the fleet",
