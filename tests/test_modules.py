@@ -249,6 +249,11 @@ def test_module_apis_and_models_are_reported(served: Served) -> None:
     modules = {m.module_name: m for m in status.modules}
     assert set(modules) == {"counter", "servos", "reader", "gizmos"}
     assert all(m.state == pb.ModuleStatus.STATE_READY for m in modules.values()), status.modules
+    import viamlite
+
+    with viamlite.connect(served.address) as client:  # viamlite's own client reads them too
+        assert {(m.name, m.state) for m in client.get_machine_status().modules} == {
+            ("counter", "ready"), ("servos", "ready"), ("reader", "ready"), ("gizmos", "ready")}
 
 
 def test_logs_and_output_go_into_the_machine_log_under_the_module_name(served: Served) -> None:

@@ -114,8 +114,8 @@ def test_a_module_that_fails_to_start_leaves_its_resources_unhealthy(tmp_path: P
         assert "module(s) 'broken' not running" in b1.error and "exited with code 3" in b1.error
         assert "cannot find my hardware" in b1.error
         assert machine.entry("m1").state == "ready"  # the rest of the machine runs
-        (status,) = machine.modules.statuses()
-        assert status.state.value in ("unhealthy", "starting") and status.failures >= 1
+        (status,) = machine.get_machine_status().modules
+        assert status.name == "broken" and status.state in ("unhealthy", "starting") and status.failures >= 1
 
 
 def test_implicit_dependency_from_validate_config_and_module_removal(tmp_path: Path) -> None:

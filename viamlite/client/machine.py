@@ -28,6 +28,7 @@ from viamlite.machine.types import (
     CloudMetadata,
     FrameConfig,
     MachineStatus,
+    ModuleStatus,
     Operation,
     ResourceNames,
     ResourceStatus,
@@ -43,6 +44,7 @@ log = logging.getLogger("viamlite.client")
 ROBOT = "/viam.robot.v1.RobotService/"
 _RESOURCE_STATES = {0: "unknown", 1: "unconfigured", 2: "configuring", 3: "ready", 4: "removing", 5: "unhealthy"}
 _MACHINE_STATES = {0: "unknown", 1: "initializing", 2: "running"}
+_MODULE_STATES = {0: "unknown", 1: "pending", 2: "starting", 3: "ready", 4: "unhealthy", 5: "closing"}
 
 
 def _name(msg: Any) -> ResourceName:
@@ -155,7 +157,9 @@ class MachineClient:
         r = self._robot("GetMachineStatus", pb.GetMachineStatusRequest())
         resources = [ResourceStatus(_name(s.name), _RESOURCE_STATES.get(s.state, "unknown"), s.revision, s.error)
                      for s in r.resources]
-        return MachineStatus(_MACHINE_STATES.get(r.state, "unknown"), r.config.revision, resources)
+        modules = [ModuleStatus(m.module_name, _MODULE_STATES.get(m.state, "unknown"), m.error, m.consecutive_failures)
+                   for m in r.modules]
+        return MachineStatus(_MACHINE_STATES.get(r.state, "unknown"), r.config.revision, resources, modules)
 
     def get_version(self) -> Version:
         r = self._robot("GetVersion", pb.GetVersionRequest())

@@ -16,6 +16,7 @@ from viamlite.machine.types import (
     CloudMetadata,
     FrameConfig,
     MachineStatus,
+    ModuleStatus,
     Operation,
     ResourceStatus,
     Version,
@@ -41,7 +42,9 @@ class MachineAPI:
         for status in self.remotes.statuses():
             resources.append(ResourceStatus(ResourceName(status.api, status.name, status.remote), "ready", "",
                                             status.error))
-        return MachineStatus("running", str(self.revision), resources)
+        modules = [ModuleStatus(m.name, m.state.value, m.error, m.failures)
+                   for m in (self.modules.statuses() if self.modules is not None else [])]
+        return MachineStatus("running", str(self.revision), resources, modules)
 
     def get_cloud_metadata(self: "Machine") -> CloudMetadata:
         cloud = self.config.raw.get("cloud") or {}

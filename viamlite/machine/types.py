@@ -49,10 +49,19 @@ class ResourceStatus:
 
 
 @dataclass(frozen=True)
+class ModuleStatus:
+    name: str
+    state: str  # pending, starting, ready, unhealthy, closing, unknown
+    error: str = ""
+    failures: int = 0  # consecutive failures to start or stay up
+
+
+@dataclass(frozen=True)
 class MachineStatus:
     state: str  # running, initializing, unknown
     revision: str = ""
     resources: list[ResourceStatus] = field(default_factory=list)
+    modules: list[ModuleStatus] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
