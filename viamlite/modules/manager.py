@@ -155,7 +155,11 @@ class Module:
         """Launch the module and shake hands (blocking); True when it is ready. A module that
         fails is restarted with backoff in the background."""
         with self.lock:
-            ok = self._launch()
+            try:
+                ok = self._launch()
+            except Exception as exc:  # a surprise must leave the module unhealthy, not pending forever
+                log.exception("module %r: starting it failed", self.name)
+                ok = self._failed(f"module {self.name!r} could not be started: {type(exc).__name__}: {exc}")
             self._watch()
             return ok
 
@@ -273,8 +277,12 @@ class Module:
             with self.lock:
                 if self._stopping.is_set():
                     return
-                if not self.ready and self._launch():
-                    self._readd()
+                try:
+                    if not self.ready and self._launch():
+                        self._readd()
+                except Exception as exc:  # the keeper must outlive a surprise
+                    log.exception("module %r: restarting it failed", self.name)
+                    self._failed(f"module {self.name!r} could not be restarted: {type(exc).__name__}: {exc}")
             if self.ready:
                 self.manager.resources_may_build()
 
