@@ -51,8 +51,14 @@ class ModuleLink:
     # -- the channel ---------------------------------------------------------------
     def attach(self, target: str) -> None:
         """Use the module's server at ``target`` (``unix:/path`` or ``host:port``)."""
-        channel = grpc.insecure_channel(target, options=[("grpc.max_receive_message_length", 4 * 1024 * 1024),
-                                                         ("grpc.max_send_message_length", 4 * 1024 * 1024)])
+        channel = grpc.insecure_channel(target, options=[
+            ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+            ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            # a module's socket can appear a moment before it accepts: retry soon, not after grpc's 1 s
+            ("grpc.initial_reconnect_backoff_ms", 20),
+            ("grpc.min_reconnect_backoff_ms", 20),
+            ("grpc.max_reconnect_backoff_ms", 500),
+        ])
         with self._lock:
             old, self._channel, self._rpcs = self._channel, channel, {}
             self.address = f"module {self.name!r} at {target}"
