@@ -175,6 +175,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _part(cloud_config)
     cloud_config.add_argument("--output", default="", metavar="FILE", help="write to FILE (mode 0600) instead")
 
+    from viamlite_plugins.cloud.data_options import register as register_data
+
+    register_data(subparsers, _leaf, _usage, _json)
+
 
 def _log_filters(parser: Parser) -> None:
     parser.add_argument("--keyword", default="", help="only lines containing this")
