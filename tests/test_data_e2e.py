@@ -3,8 +3,8 @@ block) captures a fake sensor at 10 Hz and a fake camera at 1 Hz while its fleet
 ``viamlite fleet serve``, on SQLite and on PostgreSQL) is SIGKILLed for a while and the
 machine itself is SIGKILLed once and restarted. Afterwards every record that was on the
 machine's disk when it was killed is on the fleet, each record exactly once, with the
-values captured, checked record by record by capture time; the capture has no hole but
-the machine's restart.
+values captured, checked record by record by capture time, and ``data export`` writes
+them with those values; the capture has no hole but the machine's restart.
 
 Scaled down from the issue's 60 s (fleet down 20 s) to about 20 s of capture with the
 fleet down 9 s, to keep the test near a minute for both databases.
@@ -12,6 +12,7 @@ fleet down 9 s, to keep the test near a minute for both databases.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import shutil
 import signal
@@ -23,6 +24,7 @@ import pytest
 
 from tests.fleetpeer import FleetProcess, fleet_init
 from tests.pg import fleet_db_url, postgres  # noqa: F401  (fixtures)
+from tests.test_cloud_commands_e2e import Cli
 from tests.test_cloud_member_e2e import Member
 
 SENSOR_HZ, CAMERA_HZ = 10, 1
@@ -97,8 +99,6 @@ async def _fleet_records(fleet: FleetProcess, owner: Any, part_id: str) -> tuple
 
 
 def _us(when: Any) -> int:
-    import datetime
-
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     return int(when.timestamp() * 1_000_000 + 0.5)
@@ -164,6 +164,11 @@ def test_nothing_lost_and_nothing_twice_through_a_fleet_outage_and_a_machine_kil
         assert second.stop() == 0
         tabular, binary = asyncio.run(_fleet_records(fleet, owner, part_id))
         left_tabular, left_binary = _on_disk(capture_dir)  # captured after the last sync: waits for the next start
+        cli = Cli(tmp_path / "cli")
+        cli("--base-url", fleet.base_url, "login", "api-key", "--key-id", owner.api_key_id, "--key", owner.api_key)
+        cli("data", "export", "tabular", "--destination", str(tmp_path / "export"), "--part-id", part_id,
+            "--resource-name", "sensor1", "--resource-subtype", "rdk:component:sensor", "--method", "Readings")
+        exported = [json.loads(line) for line in (tmp_path / "export" / "data.ndjson").read_text().splitlines()]
     finally:
         for m in (machine, second):
             if m is not None:
@@ -189,5 +194,10 @@ def test_nothing_lost_and_nothing_twice_through_a_fleet_outage_and_a_machine_kil
     long = [g for g in gaps if g > 1.0]
     assert len(long) <= 1, f"holes in the capture: {long}"
     assert len(everything) >= SENSOR_HZ * 12
+    # data export wrote them all, with the values captured.
+    by_time = {_us(datetime.datetime.fromisoformat(line["timeCaptured"].replace("Z", "+00:00"))): line["payload"]
+               for line in exported}
+    assert len(by_time) == len(exported) == len(tabular)
+    assert all(by_time[when] == readings for when, readings in killed_tabular.items())
     first = tabular[0][1]
     assert set(first["readings"]) == {"temperature_c", "humidity_pct"}
