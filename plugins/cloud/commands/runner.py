@@ -23,11 +23,12 @@ def run(target: str, args: argparse.Namespace) -> int:
     """Run ``module:function`` of this package with ``args``; the exit code."""
     module, _, name = target.partition(":")
     function = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    # The dial's warning that a key goes in clear to an http:// app on this host is what the
+    # user asked for with that URL; it is shown with --debug only.
+    dial_log = logging.getLogger("viamlite.dial")
+    level = dial_log.level
     if not getattr(args, "debug", False):
-        # A command's failures are its one line; library warnings (a key sent in clear to an
-        # http:// app on this host, which the user asked for) would only repeat them.
-        logging.getLogger("viamlite").addHandler(logging.NullHandler())
-        logging.getLogger("viamlite").propagate = False
+        dial_log.setLevel(logging.ERROR)
     ctx = Context(args)
     try:
         return int(function(ctx) or 0)
@@ -37,3 +38,4 @@ def run(target: str, args: argparse.Namespace) -> int:
         return 130
     finally:
         ctx.close()
+        dial_log.setLevel(level)
