@@ -64,6 +64,20 @@ def wait_ready(address: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{address} did not answer within {timeout} s")
 
 
+def wait_listening(address: str, timeout: float = 30) -> None:
+    """Until ``address`` accepts TCP connections (the fast path starts after gRPC)."""
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def via_sdk(address: str, name: str, pid: int, seconds: float) -> tuple[float, float, int]:
     """(frames/s, server CPU µs per frame, bytes per frame) through viam-sdk's CameraClient."""
     from viam.components.camera import Camera
@@ -145,6 +159,7 @@ def main() -> int:
         try:
             grpc_address, fast_address = f"127.0.0.1:{grpc_port}", f"127.0.0.1:{fast_port}"
             wait_ready(grpc_address)
+            wait_listening(fast_address)
             rows: dict[str, dict[str, Any]] = {}
             for name in CAMERAS:
                 runs: dict[str, list[tuple[float, float, int]]] = {"sdk": [], "fast": [], "sub": []}
