@@ -23,8 +23,9 @@ from viamlite.resource import Extra
 
 #: How long building waits for the camera's first frame.
 FIRST_FRAME_S = 5.0
-#: How long a call waits for a frame while the camera is (re)starting.
-CALL_WAIT_S = 2.0
+#: How long a call waits for a frame while the camera is restarting (a call may be on the
+#: fast path's loop, which should not be held for long).
+CALL_WAIT_S = 0.5
 FORMAT_ALIASES = {"MJPEG": "MJPG", "MJPG": "MJPG", "JPEG": "JPEG", "": "MJPG"}
 
 
