@@ -106,7 +106,8 @@ class StepRow:
     stats: Stats
     generated: int
     stored: int
-    lost: int
+    unsent: int  # still queued on the machines when the drain time ran out
+    lost: int  # neither stored nor still queued
     duplicated: int
     drain_s: float
     seconds: float
@@ -135,7 +136,7 @@ class StepRow:
 
     @property
     def held(self) -> bool:
-        return (self.config_p99 < CONFIG_P99_GOAL and self.lost == 0 and self.duplicated == 0
+        return (self.config_p99 < CONFIG_P99_GOAL and self.lost == 0 and self.unsent == 0 and self.duplicated == 0
                 and self.config_failures == 0 and self.log_failures == 0)
 
 
@@ -171,10 +172,16 @@ class Section:
         stats, drain_s = await run_step(machines, tag, seconds, 10.0, drain, seed=index)
         elapsed = time.monotonic() - t0
         f1, p1, c1 = cpu_seconds(fleet_pids), cpu_seconds(pg_pids), time.process_time()
+        if any(m.queue for m in machines):
+            await asyncio.sleep(2.0)  # calls cancelled in flight may still be stored
         stored = self.count_stored(tag)
-        lost = sum(max(0, m.generated - stored.get(m.part_id, 0)) for m in machines)
+        unsent = sum(len(m.queue) for m in machines)
+        lost = sum(max(0, m.generated - stored.get(m.part_id, 0) - len(m.queue)) for m in machines)
         duplicated = sum(max(0, stored.get(m.part_id, 0) - m.generated) for m in machines)
-        return StepRow(self.name, n, stats, sum(m.generated for m in machines), sum(stored.values()), lost, duplicated,
+        for m in machines:
+            m.queue.clear()  # lines of this step do not go out in the next
+        return StepRow(self.name, n, stats, sum(m.generated for m in machines), sum(stored.values()), unsent, lost,
+                       duplicated,
                        drain_s, elapsed, (f1 - f0) / elapsed, (p1 - p0) / elapsed if self.pg_data else None,
                        (c1 - c0) / elapsed, os.getloadavg()[0])
 
@@ -218,7 +225,7 @@ def provision(url: str, location_id: str, count: int) -> tuple[list[tuple[str, s
 # -- printing -------------------------------------------------------------------------------
 
 STEP_HEADER = (f"{'section':<14} {'N':>5} {'cfg calls':>9} {'cfg p50':>8} {'cfg p99':>8} {'log calls':>9} "
-               f"{'log p50':>8} {'log p99':>8} {'lines':>7} {'stored':>7} {'lost':>5} {'dup':>4} {'fail':>5} "
+               f"{'log p50':>8} {'log p99':>8} {'lines':>7} {'stored':>7} {'unsent':>6} {'lost':>5} {'dup':>4} {'fail':>5} "
                f"{'drain s':>7} {'fleet%':>6} {'ms/call':>7} {'pg%':>5} {'sim%':>5} {'load':>5}  held")
 
 
@@ -228,7 +235,7 @@ def step_line(r: StepRow) -> str:
     failures = r.config_failures + r.log_failures
     line = (f"{r.section:<14} {r.n:>5} {len(s.config) + r.config_failures:>9} {ms(pct(s.config, 0.5)):>8} "
             f"{ms(r.config_p99):>8} {len(s.log) + r.log_failures:>9} {ms(pct(s.log, 0.5)):>8} "
-            f"{ms(pct(s.log, 0.99, r.log_failures)):>8} {r.generated:>7} {r.stored:>7} {r.lost:>5} {r.duplicated:>4} "
+            f"{ms(pct(s.log, 0.99, r.log_failures)):>8} {r.generated:>7} {r.stored:>7} {r.unsent:>6} {r.lost:>5} {r.duplicated:>4} "
             f"{failures:>5} {r.drain_s:>7.1f} {r.fleet_cpu * 100:>6.0f} {r.cpu_per_call * 1000:>7.2f} {pg} {r.client_cpu * 100:>5.0f} {r.load:>5.1f}  "
             f"{'yes' if r.held else 'NO'}")
     if failures:
@@ -374,7 +381,9 @@ def summary(held: dict[str, int], queries: dict[str, dict], steps: dict[str, lis
             lat = q.get(label, ([], 0))[0]
             cells.append(f"{ms(pct(lat, 0.5)) + ' / ' + ms(pct(lat, 0.99)):>26}")
         print(f"{name:<14} {shown:>13} {GOALS[name]:>5}  " + "  ".join(cells))
-    print(f"(held: Config p99 < {CONFIG_P99_GOAL * 1000:.0f} ms, every line stored once, no failed call; "
+    print(f"(held: Config p99 < {CONFIG_P99_GOAL * 1000:.0f} ms, every line stored once within the drain time, no "
+          f"failed call; unsent: still queued on the machines when the drain time ran out; dup: stored twice, "
+          f"a Log call that timed out on the machine but was stored, then sent again; "
           f"'>=' when the last step held; log goal: filtered p99 < 100 ms)")
 
 

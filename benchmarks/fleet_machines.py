@@ -174,8 +174,9 @@ async def authenticate_all(machines: list[Machine], concurrency: int = 64) -> No
 
 async def run_step(machines: list[Machine], tag: str, seconds: float, config_every: float, drain_s: float,
                    seed: int = 1) -> tuple[Stats, float]:
-    """All ``machines`` for ``seconds``; then up to ``drain_s`` for their queues to empty.
-    Returns the stats and the seconds the drain took."""
+    """All ``machines`` for ``seconds``; then up to ``drain_s`` for their queues to empty
+    (what is still queued then stays in ``Machine.queue``, unsent). Returns the stats and
+    the seconds the drain took."""
     loop = asyncio.get_running_loop()
     stats = Stats()
     rng = random.Random(seed)
@@ -186,6 +187,11 @@ async def run_step(machines: list[Machine], tag: str, seconds: float, config_eve
     if senders:
         await asyncio.wait(senders, timeout=drain_s)
     drained = loop.time() - t0
+    # What did not drain in time stays unsent (counted by the caller): stop sending it.
+    for m in machines:
+        if m.sending is not None and not m.sending.done():
+            m.sending.cancel()
+    await asyncio.sleep(0)
     polls = [task for m in machines for task in m.polling]  # Config calls in flight (a deadline bounds them)
     if polls:
         await asyncio.wait(polls, timeout=CONFIG_TIMEOUT)
