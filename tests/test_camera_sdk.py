@@ -184,3 +184,88 @@ def test_a_webcam_whose_device_is_missing_is_unhealthy_and_the_rest_serves(serve
     assert served == 1
     assert failed is not None and failed[0] == "UNAVAILABLE", failed
     assert str(device) in failed[1]
+
+
+# -- a viam-sdk server's camera as the peer ----------------------------------------------------
+
+SDK_CAMERA_SERVER = '''
+import asyncio, io, sys
+from PIL import Image
+from viam.components.camera import Camera
+from viam.media.video import CameraMimeType, NamedImage
+from viam.proto.common import ResponseMetadata
+from viam.proto.component.camera import IntrinsicParameters
+from viam.rpc.server import Server
+
+class SdkCamera(Camera):
+    async def get_images(self, *, filter_source_names=None, extra=None, timeout=None, **kwargs):
+        out = io.BytesIO()
+        Image.new("RGB", (32, 24), (0, 128, 255)).save(out, "PNG")
+        metadata = ResponseMetadata()
+        metadata.captured_at.FromSeconds(1_700_000_000)
+        return [NamedImage("color", out.getvalue(), CameraMimeType.PNG)], metadata
+
+    async def get_point_cloud(self, *, extra=None, timeout=None, **kwargs):
+        return b"# .PCD v0.7\\nFIELDS x y z\\nPOINTS 0\\nDATA binary\\n", CameraMimeType.PCD
+
+    async def get_properties(self, *, timeout=None, **kwargs):
+        return Camera.Properties(supports_pcd=True, mime_types=["image/png"], frame_rate=12.5,
+                                 intrinsic_parameters=IntrinsicParameters(width_px=32, height_px=24, focal_x_px=30,
+                                                                          focal_y_px=30, center_x_px=16,
+                                                                          center_y_px=12))
+
+    async def get_geometries(self, *, extra=None, timeout=None, **kwargs):
+        return []
+
+async def main():
+    await Server(resources=[SdkCamera("line-cam")]).serve(host="127.0.0.1", port=int(sys.argv[1]), log_level=40)
+
+asyncio.run(main())
+'''
+
+
+@pytest.fixture
+def sdk_camera_server() -> Any:
+    import subprocess
+    import sys
+
+    from .peers import free_port, wait_listening
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SDK_CAMERA_SERVER, str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, proc)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_viamlite_client_and_a_remote_part_read_a_viam_sdk_servers_camera(sdk_camera_server: str,
+                                                                         served_machine: Any, wait_for: Any) -> None:
+    import viamlite
+    from viamlite.components.camera import Camera as LiteCamera
+
+    with viamlite.connect(sdk_camera_server) as client:
+        camera = LiteCamera.from_robot(client, "line-cam")
+        images, captured_at = camera.get_images()
+        props = camera.get_properties()
+        cloud = camera.get_point_cloud()
+    assert [(i.name, i.mime_type) for i in images] == [("color", "image/png")]
+    assert decode(images[0].data).size == (32, 24) and captured_at == 1_700_000_000
+    assert props.frame_rate == 12.5 and props.intrinsic_parameters.center_x_px == 16 and props.supports_pcd
+    assert cloud.mime_type == "pointcloud/pcd" and cloud.data.startswith(b"# .PCD")
+
+    # seed 001's example: the camera of a remote part under a prefix, through the official SDK
+    main = served_machine({"remotes": [{"name": "line-cam-3", "address": sdk_camera_server, "prefix": "line-cam-3-",
+                                        "insecure": True, "reconnect_interval": "200ms"}]})
+    wait_for(lambda: main.machine.remotes.lookup(LiteCamera.API, "line-cam-3-line-cam"), "the remote camera")
+
+    async def body(robot: RobotClient) -> Any:
+        camera = Camera.from_robot(robot, "line-cam-3-line-cam")
+        return await camera.get_images(), await camera.get_properties()
+
+    (sdk_images, metadata), sdk_props = run_viam_sdk(main.grpc_address, body)
+    assert sdk_images[0].name == "color" and sdk_images[0].data == images[0].data
+    assert metadata.captured_at.seconds == 1_700_000_000 and sdk_props.frame_rate == 12.5
