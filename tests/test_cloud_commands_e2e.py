@@ -148,6 +148,7 @@ def fleet(fleet_db_url: str, tmp_path: Path) -> Any:  # noqa: F811
     process.stop()
 
 
+@pytest.mark.timeout(300)
 def test_the_cloud_commands_as_a_user_types_them(fleet: Any, tmp_path: Path, capsys: pytest.CaptureFixture,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     process, owner = fleet
