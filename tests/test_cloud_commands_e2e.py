@@ -176,6 +176,8 @@ def test_the_cloud_commands_as_a_user_types_them(fleet: Any, tmp_path: Path, cap
         assert json.loads(cached.read_text()) == {"base_url": base, "auth": {"key_id": owner.api_key_id,
                                                                              "key": owner.api_key}}
         assert cli("whoami").stdout.strip() == f"key-{owner.api_key_id} at {base}"
+        token = cli("login", "print-access-token").stdout.strip()
+        assert token.count(".") == 2 and len(token) > 40  # a signed token of the app's
         assert f"\t{ORG} (id: {owner.organization_id})" in cli("organizations", "list").stdout.splitlines()
         assert cli.json("organizations", "list") == [{"id": owner.organization_id, "name": ORG,
                                                      "public_namespace": ""}]
@@ -312,6 +314,15 @@ def test_the_cloud_commands_as_a_user_types_them(fleet: Any, tmp_path: Path, cap
 
         # -- restart, then shell (a command's output and exit status) -----------------------------------
         cli("--base-url", base, "login", "api-key", "--key-id", owner.api_key_id, "--key", owner.api_key)
+        assert "Deleted machine 'other'" in cli("machines", "delete", "--machine", "other", "--location",
+                                                  "otherLoc").stdout
+        assert {m["name"] for m in cli.json("machines", "list", "--all")} == {MACHINE}
+        cli("machines", "part", "add-resource", "--part", PART, "--name", "tmp", "--model-name", "rdk:builtin:fake",
+            "--api", "rdk:component:sensor")
+        assert "Removed component 'tmp'" in cli("machines", "part", "remove-resource", "--part", PART, "--name",
+                                                "tmp").stdout
+        assert "no resource called 'tmp'" in cli.refused("machines", "part", "remove-resource", "--part", PART,
+                                                         "--name", "tmp")
         assert "to restart" in cli("machines", "part", "restart", "--part", PART).stdout
         eventually("the member restarted", lambda: len(member.banners()) >= 2, timeout=40)  # type: ignore[union-attr]
         new_address = f"127.0.0.1:{member.banners()[-1]}"
