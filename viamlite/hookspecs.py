@@ -155,4 +155,7 @@ def viamlite_register_commands(subparsers: "argparse._SubParsersAction") -> None
     parser with ``subparsers.add_parser(name, help=...)`` and attach the function to run
     with ``parser.set_defaults(func=fn)``; ``fn(args)`` returns the exit code (0 ok, 1
     runtime failure, 2 usage or config error). Every plugin is called; returns nothing.
+    To add to a group another plugin made (``machines``), mark the implementation
+    ``trylast=True`` and find the group with :func:`viamlite.cli.tree.group`. Every
+    command takes ``--debug`` after it as well (added once all plugins have registered).
     """

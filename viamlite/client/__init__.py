@@ -16,7 +16,9 @@ def connect(address: str, *, api_key_id: str | None = None, api_key: str | None 
     """Connect to the machine at ``address`` (``host:port`` or ``unix:/path``).
 
     TLS is detected (a self-signed certificate is trusted on localhost/127.*); with
-    ``api_key_id``/``api_key`` the key is exchanged for a token as the Viam SDKs do. Raises
+    ``api_key_id``/``api_key`` the key is exchanged for a token as the Viam SDKs do.
+    ``timeout`` (seconds) bounds the whole connection; each resource method takes its own
+    ``timeout=`` too. Raises
     :class:`~viamlite.errors.ConnectError` when nothing answers, and
     :class:`~viamlite.errors.AuthError` for a rejected key.
     """
