@@ -9,6 +9,7 @@ from viamlite_plugins.fleet.notify import LogBus
 from viamlite_plugins.fleet.service.app import AppApi
 from viamlite_plugins.fleet.service.auth import auth_methods
 from viamlite_plugins.fleet.service.data import data_methods
+from viamlite_plugins.fleet.service.modules import ModuleApi
 from viamlite_plugins.fleet.service.robot import RobotApi
 from viamlite_plugins.fleet.tokens import Tokens
 from viamlite_plugins.fleet.writer import LogWriter
@@ -25,7 +26,8 @@ class FleetServer:
         self.bus = LogBus(db)
         self.writer = LogWriter(db, self.bus)
         methods = [*auth_methods(self.tokens), *AppApi(db, self.tokens, self.bus).methods(),
-                   *RobotApi(db, self.tokens, self.bus, self.writer).methods(), *data_methods(db, self.tokens)]
+                   *RobotApi(db, self.tokens, self.bus, self.writer).methods(), *data_methods(db, self.tokens),
+                   *ModuleApi(db, self.tokens).methods()]
         self.grpc = GrpcServer(methods, pool=POOL, quick_workers=8, long_workers=256)
         self.port = 0
 
