@@ -1,6 +1,6 @@
 """How many machines a `viamlite fleet` holds, and how fast it finds logs, on SQLite and PostgreSQL.
 
-    python benchmarks/bench_fleet.py --quick        # under 3 minutes
+    python benchmarks/bench_fleet.py --quick        # under 3 minutes (250,000 stored log lines)
     python benchmarks/bench_fleet.py                # the full ramp (about 15 minutes at most)
     python benchmarks/bench_fleet.py --backends postgresql --steps-pg 1000,2000 --explain
 
@@ -14,7 +14,7 @@ a real PostgreSQL started for the run as the `postgres` user, as the tests do):
    queues drain (at most ``--drain-seconds``) and the stored lines are counted per part. A step
    is held when Config p99 < 100 ms, every line was stored exactly once and no call failed. The
    ramp stops at the first step not held.
-2. **Log queries.** ``--log-lines`` lines (a million by default) of one part are written
+2. **Log queries.** ``--log-lines`` lines (a million; 250,000 with ``--quick``) of one part are written
    straight into the logs table (COPY / executemany), then GetRobotPartLogs (first page of 100,
    newest first) is timed unfiltered and with a keyword that matches a quarter of the lines,
    one in a thousand, and none.
@@ -44,10 +44,11 @@ from fleet_machines import Machine, Stats, authenticate_all, run_step
 
 CONFIG_P99_GOAL = 0.100
 GOALS = {"sqlite": 500, "postgresql": 1000, "postgresql x2": 1000}
-QUICK = {"sqlite": [250, 500], "postgresql": [500, 1000], "postgresql x2": [1000], "step": 12.0, "drain": 8.0,
-         "queries": 20, "query_budget": 3.0}
-FULL = {"sqlite": [250, 500, 750, 1000, 1500, 2000], "postgresql": [500, 1000, 1500, 2000, 3000],
-        "postgresql x2": [1000, 2000, 3000, 4000], "step": 30.0, "drain": 15.0, "queries": 100, "query_budget": 20.0}
+QUICK = {"sqlite": [100, 500], "postgresql": [250, 1000], "postgresql x2": [250, 1000], "step": 10.0, "drain": 6.0,
+         "queries": 20, "query_budget": 3.0, "log_lines": 250_000}
+FULL = {"sqlite": [100, 250, 500, 750, 1000, 1500, 2000], "postgresql": [100, 250, 500, 1000, 1500, 2000, 3000],
+        "postgresql x2": [250, 500, 1000, 2000, 3000, 4000], "step": 30.0, "drain": 15.0, "queries": 100,
+        "query_budget": 20.0, "log_lines": 1_000_000}
 CLK = os.sysconf("SC_CLK_TCK")
 
 
@@ -309,6 +310,7 @@ async def run(args: argparse.Namespace) -> int:
     seconds = args.step_seconds or mode["step"]
     drain = args.drain_seconds or mode["drain"]
     repeat = args.queries or mode["queries"]
+    log_lines = args.log_lines or mode["log_lines"]
     steps = {"sqlite": _steps(args.steps_sqlite) or mode["sqlite"],
              "postgresql": _steps(args.steps_pg) or mode["postgresql"],
              "postgresql x2": _steps(args.steps_pg2) or mode["postgresql x2"]}
@@ -317,7 +319,7 @@ async def run(args: argparse.Namespace) -> int:
     if profile:
         profile.mkdir(parents=True, exist_ok=True)
     print(f"bench_fleet: {'quick' if args.quick else 'full'} mode, steps of {seconds:.0f} s (+ up to {drain:.0f} s "
-          f"drain), Config every 10 s and 1 log line/s per machine, {args.log_lines:,} stored lines for the log "
+          f"drain), Config every 10 s and 1 log line/s per machine, {log_lines:,} stored lines for the log "
           f"queries, {repeat} queries per filter; {os.cpu_count()} CPUs", flush=True)
     started = time.monotonic()
     held: dict[str, int] = {}
@@ -351,9 +353,9 @@ async def run(args: argparse.Namespace) -> int:
                     rows = await ramp(section, steps[name], seconds, drain)
                     held[name] = max([r.n for r in rows if r.held], default=0)
                     if name == backend:
-                        load_s = bulk_load(url, logs_part, args.log_lines)
-                        print(f"  {name}: {args.log_lines:,} log lines of one part written in {load_s:.1f} s "
-                              f"({args.log_lines / load_s:,.0f} lines/s)", flush=True)
+                        load_s = bulk_load(url, logs_part, log_lines)
+                        print(f"  {name}: {log_lines:,} log lines of one part written in {load_s:.1f} s "
+                              f"({log_lines / load_s:,.0f} lines/s)", flush=True)
                     queries[name] = await log_queries(section, args, repeat, mode["query_budget"])
                 finally:
                     stop_fleets(fleets)
@@ -401,7 +403,7 @@ def main() -> int:
     parser.add_argument("--no-two", action="store_true", help="skip the two-process PostgreSQL section")
     parser.add_argument("--step-seconds", type=float, help="length of each step (quick 12, full 30)")
     parser.add_argument("--drain-seconds", type=float, help="how long a step's queues may take to drain")
-    parser.add_argument("--log-lines", type=int, default=1_000_000, help="lines stored for the log queries")
+    parser.add_argument("--log-lines", type=int, help="lines stored for the log queries (quick 250,000, full a million)")
     parser.add_argument("--queries", type=int, help="GetRobotPartLogs calls per filter, at most (quick 20 within 3 s, full 100 within 20 s)")
     parser.add_argument("--explain", action="store_true", help="print the database's plan of the filtered query")
     parser.add_argument("--profile", metavar="DIR", help="profile every fleet process (pstats files in DIR)")
