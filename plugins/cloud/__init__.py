@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from viamlite.hookspecs import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover
-    from viamlite.config import MachineConfig
+    from viamlite.config import MachineConfig, ModuleConfig
 
 
 @hookimpl
@@ -27,6 +27,24 @@ def viamlite_config_source(config: "MachineConfig", plugin_manager: Any) -> Any:
     from viamlite_plugins.cloud.member import FleetMember
 
     return FleetMember(config, plugin_manager=plugin_manager)
+
+
+@hookimpl(tryfirst=True)  # before the modules start: they may need this fleet for their packages
+def viamlite_config_applying(machine: Any, config: "MachineConfig") -> None:
+    if config.cloud is not None and any(m.type == "registry" for m in config.modules):
+        from viamlite_plugins.cloud.member.packages import remember
+
+        remember(machine, config.cloud)
+
+
+@hookimpl
+def viamlite_module_executable(config: "ModuleConfig", machine: Any) -> "str | None":
+    """A registry module's entrypoint: its package from disk, or fetched from the machine's fleet."""
+    if config.type != "registry":
+        return None
+    from viamlite_plugins.cloud.member.packages import executable
+
+    return executable(config, machine)
 
 
 @hookimpl(trylast=True)  # after the built-in commands: it extends their ``machines`` group
