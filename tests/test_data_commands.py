@@ -16,7 +16,7 @@ import pytest
 
 from tests.fleetpeer import FleetProcess, fleet_init
 from tests.pg import fleet_db_url, postgres  # noqa: F401  (fixtures)
-from tests.test_cloud_commands_e2e import Cli
+from tests.datacli import Cli
 
 UTC = datetime.timezone.utc
 JPEGS = [b"\xff\xd8" + bytes([i]) * (1000 + i) + b"\xff\xd9" for i in range(3)]

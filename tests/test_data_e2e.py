@@ -24,7 +24,7 @@ import pytest
 
 from tests.fleetpeer import FleetProcess, fleet_init
 from tests.pg import fleet_db_url, postgres  # noqa: F401  (fixtures)
-from tests.test_cloud_commands_e2e import Cli
+from tests.datacli import Cli
 from tests.test_cloud_member_e2e import Member
 
 SENSOR_HZ, CAMERA_HZ = 10, 1

@@ -284,3 +284,36 @@ def test_additional_sync_paths_go_by_file_upload_once_quiet(fleet: Any, tmp_path
     assert syncer.sync_once()
     assert not old.exists() and new.exists()
     assert _stored(db) == (0, 1)
+
+
+def test_quick_methods_share_one_loop_and_a_slow_one_leaves_it(tmp_path: Path) -> None:
+    from viamlite.names import API
+    from viamlite_plugins.datamanager.collector import CaptureLoop
+    from viamlite_plugins.datamanager.settings import CaptureMethod
+
+    class Sensor:
+        def __init__(self, delay: float) -> None:
+            self.delay, self.calls = delay, 0
+
+        def get_readings(self) -> dict[str, Any]:
+            self.calls += 1
+            time.sleep(self.delay)
+            return {"n": self.calls}
+
+    quick, slow = Sensor(0.0), Sensor(0.05)
+    loop = CaptureLoop("test")
+    collectors = []
+    for name, sensor in (("quick", quick), ("slow", slow)):
+        method = CaptureMethod(API.component("sensor"), name, "Readings", 50.0, (), ())
+        collector = Collector(method, capture_dir=tmp_path, service_tags=(), max_file_bytes=1 << 20,
+                              rotate_after_s=60, resource=lambda s=sensor: s)
+        loop.add(collector)
+        collectors.append(collector)
+    time.sleep(1.0)
+    loop.close()
+    assert collectors[1]._thread.is_alive(), "the slow method has a thread of its own"
+    for collector in collectors:
+        collector.stop()
+    assert quick.calls >= 25, "the slow method did not hold up the quick one"
+    head, records = captures.read(next((tmp_path / "rdk_component_sensor" / "quick").rglob("*.capture")))
+    assert [r.struct["readings"]["n"] for r in records] == list(range(1, len(records) + 1))

@@ -25,8 +25,13 @@ class MethodSpec:
     needs: tuple[str, ...] = ()  # additional_params it requires
 
 
+_SCALARS = (int, float, str, bool, type(None))
+
+
 def plain(value: Any) -> Any:
     """Values as JSON-like data, spatial types as the Viam SDKs write them."""
+    if type(value) is dict and all(type(v) in _SCALARS for v in value.values()):
+        return value  # the common case (flat readings), as it is
     from viamlite.spatial.algebra import Vector3
     from viamlite.spatial.orientation import OrientationVector
 

@@ -23,8 +23,9 @@ from viamlite.resource import MustRebuild, Resource
 
 from viamlite_plugins.datamanager import settings as S
 from viamlite_plugins.datamanager.captures import recover
-from viamlite_plugins.datamanager.collector import Collector
+from viamlite_plugins.datamanager.collector import CaptureLoop, Collector
 from viamlite_plugins.datamanager.disk import DiskGuard
+from viamlite_plugins.datamanager.methods import BINARY
 
 log = logging.getLogger("viamlite.datamanager")
 WATCH_S = 0.5
@@ -50,6 +51,7 @@ class DataManager(Configured, Resource):
         self.recovered_files = files
         self.guard = DiskGuard(self.config.capture_dir, self.config.maximum_capture_dir_bytes)
         self.collectors: dict[tuple[Any, ...], Collector] = {}
+        self.loop = CaptureLoop(name)
         self.syncer: Any = None
         self.link: Any = None
         self.machine: Any = None
@@ -129,10 +131,14 @@ class DataManager(Configured, Resource):
                 def resource(api: Any = method.api, name: str = method.resource) -> Any:
                     return machine.resource(api, name)
 
-                self.collectors[key] = Collector(
+                collector = self.collectors[key] = Collector(
                     method, capture_dir=self.config.capture_dir, service_tags=self.config.tags,
                     max_file_bytes=self.config.maximum_capture_file_size_bytes,
-                    rotate_after_s=self.config.sync_interval_s, resource=resource).start()
+                    rotate_after_s=self.config.sync_interval_s, resource=resource)
+                if collector.spec.kind == BINARY:
+                    collector.start()  # images take long: a thread of their own
+                else:
+                    self.loop.add(collector)
                 log.info("data manager %s captures %s %s of %s at %g Hz", self.name, method.api, method.method,
                          method.resource, method.frequency_hz)
 
@@ -171,6 +177,7 @@ class DataManager(Configured, Resource):
             self._thread.join(2.0)
         with self._lock:
             collectors, self.collectors = list(self.collectors.values()), {}
+        self.loop.close()
         for collector in collectors:
             collector.stop()
         if self.syncer is not None:

@@ -41,7 +41,8 @@ tabular_data = Table(
     Column("id", _serial(), primary_key=True, autoincrement=True),
     *_capture_columns(),
     Column("upload_id", _serial(), nullable=False),  # the upload that brought it
-    Column("data", Text, nullable=False),  # the SensorData struct, JSON
+    Column("data", Text, nullable=False),  # the SensorData struct, JSON (for SQL clients)
+    Column("payload", LargeBinary),  # the same struct as protobuf bytes (for replies, without conversion)
     Index("ix_tabular_org_time", "organization_id", "time_requested_us", "id"),
     Index("ix_tabular_part_resource", "part_id", "component_name", "method_name", "time_requested_us"),
 )

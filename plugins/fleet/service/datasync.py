@@ -99,7 +99,8 @@ class DataSyncApi:
                 if reading.WhichOneof("data") != "struct":
                     raise InvalidArgumentError(f"sensor_contents[{i}] is not tabular (a struct) but the upload's "
                                                f"type is DATA_TYPE_TABULAR_SENSOR")
-                rows.append((*self._times(reading.metadata, received), struct_to_dict(reading.struct)))
+                rows.append((*self._times(reading.metadata, received), struct_to_dict(reading.struct),
+                             reading.struct.SerializeToString()))
             with self.db.write() as conn:
                 origin = self._origin(conn, call, meta.part_id)
                 upload = datastore.begin_upload(conn, origin.part_id, key, binary=False)

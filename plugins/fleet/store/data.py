@@ -80,11 +80,13 @@ def _capture_values(origin: Origin, capture: Capture, upload_id: int) -> dict[st
 
 
 def insert_tabular(conn: Connection, origin: Origin, capture: Capture, upload_id: int,
-                   rows: Iterable[tuple[int, int, dict[str, Any]]]) -> int:
-    """Store ``rows`` of (time requested µs, time received µs, data); returns how many."""
+                   rows: Iterable[tuple[int, int, dict[str, Any], bytes | None]]) -> int:
+    """Store ``rows`` of (time requested µs, time received µs, data, the data as a
+    serialized ``google.protobuf.Struct`` or None); returns how many."""
     base = _capture_values(origin, capture, upload_id)
     values = [{**base, "time_requested_us": t_req, "time_received_us": t_rec,
-               "data": json.dumps(data, separators=(",", ":"))} for t_req, t_rec, data in rows]
+               "data": json.dumps(data, separators=(",", ":")), "payload": payload}
+              for t_req, t_rec, data, payload in rows]
     if values:
         conn.execute(tabular_data.insert(), values)
     return len(values)
@@ -209,15 +211,14 @@ def page(conn: Connection, table: Any, where: ColumnElement[bool], *, limit: int
 
 
 def stream(conn: Connection, table: Any, where: ColumnElement[bool], batch: int = 2000) -> Iterator[Any]:
-    """Every matching row in capture-time order, read in batches (keyset paging, so a long
-    export holds no cursor open between batches)."""
-    last: tuple[int, Any] | None = None
-    while True:
-        rows = page(conn, table, where, limit=batch, last=last, descending=False)
-        yield from rows
-        if len(rows) < batch:
-            return
-        last = (rows[-1].time_requested_us, rows[-1].id)
+    """Every matching row in capture-time order, from one query read ``batch`` rows at a
+    time (a server-side cursor on PostgreSQL), so an export of millions holds few in memory."""
+    query = select(table).where(where).order_by(*_order(table, False))
+    result = conn.execution_options(yield_per=batch).execute(query)
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 def binaries(conn: Connection, ids: Sequence[str], where: ColumnElement[bool]) -> list[Any]:

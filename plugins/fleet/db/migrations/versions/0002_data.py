@@ -48,7 +48,8 @@ def upgrade() -> None:
                     sa.Column("id", _serial(), primary_key=True, autoincrement=True),
                     *_capture_columns(),
                     sa.Column("upload_id", _serial(), nullable=False),
-                    sa.Column("data", sa.Text, nullable=False))
+                    sa.Column("data", sa.Text, nullable=False),
+                    sa.Column("payload", sa.LargeBinary))
     op.create_index("ix_tabular_org_time", "tabular_data", ["organization_id", "time_requested_us", "id"])
     op.create_index("ix_tabular_part_resource", "tabular_data",
                     ["part_id", "component_name", "method_name", "time_requested_us"])
