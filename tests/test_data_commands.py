@@ -99,6 +99,7 @@ def test_data_and_dataset_commands(fleet_db_url: str, tmp_path: Path, request: p
         cli("data", "export", "--destination", str(tmp_path / "b3"), "--data-type", "binary", "--mime-types",
             "image/jpeg")
         assert len(list((tmp_path / "b3" / "data").iterdir())) == 3
+        _progress_on_a_terminal(cli, tmp_path / "b4", seeded["binary_ids"])
 
         # -- datasets: both spellings -------------------------------------------------------------
         created = cli.json("dataset", "create", "--org-id", owner.organization_id, "--name", "cats")
@@ -140,6 +141,23 @@ def test_data_and_dataset_commands(fleet_db_url: str, tmp_path: Path, request: p
         assert "not found" in line
     finally:
         fleet.stop()
+
+
+def _progress_on_a_terminal(cli: Cli, dest: Path, ids: list[str]) -> None:
+    import sys
+
+    import pexpect
+
+    from tests.datacli import ROOT
+
+    child = pexpect.spawn(sys.executable, ["-m", "viamlite.cli", "data", "export", "binary", "ids", "--destination",
+                                           str(dest), "--binary-data-ids", ",".join(ids)],
+                          env=cli.env, cwd=str(ROOT), timeout=60, encoding="utf-8")
+    child.expect(r"files: 3/3")
+    child.expect("Exported 3 files")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
 
 
 def _psql(server: Any, uri: str, password: str, sql: str) -> subprocess.CompletedProcess:
