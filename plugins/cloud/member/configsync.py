@@ -93,11 +93,11 @@ class ConfigSync:
 
             checker = Machine(plugin_manager=self.plugin_manager)  # no config: builds nothing
             try:
-                checker.validate(config)
+                _validate(checker, config)
             finally:
                 checker.close()
         else:
-            checker.validate(config)
+            _validate(checker, config)
         return config
 
     # -- start -------------------------------------------------------------------
@@ -214,6 +214,17 @@ class ConfigSync:
             self.cache.save(obj)
         except OSError as exc:
             log.warning("cannot cache the fleet's config at %s: %s", self.cache.path, exc.strerror or exc)
+
+
+def _validate(checker: Any, config: MachineConfig) -> None:
+    """Check ``config``'s models and attributes. A model the config's modules may provide is
+    known only once they run, so with modules an unknown model is left to the machine's apply
+    (which starts the modules first, then checks, and keeps the last good config if it fails)."""
+    try:
+        checker.validate(config)
+    except ConfigError as exc:
+        if not (config.modules and exc.path.endswith(".model") and exc.problem.startswith("unknown model")):
+            raise
 
 
 def _without_cloud(obj: dict[str, Any]) -> dict[str, Any]:
