@@ -24,7 +24,7 @@ NEVER_ON_SERVE = ("sqlalchemy", "psycopg", "alembic", "board", "digitalio", "bus
 #: point as every command starts) may load, and the cloud commands' flags (argparse only);
 #: nothing else under them may.
 HOOKS_ONLY = ("viamlite_plugins.cloud", "viamlite_plugins.cloud.options", "viamlite_plugins.cloud.data_options",
-              "viamlite_plugins.fleet")
+              "viamlite_plugins.cloud.module_options", "viamlite_plugins.fleet")
 
 
 def test_import_contracts_are_kept() -> None:

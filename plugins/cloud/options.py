@@ -179,6 +179,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     register_data(subparsers, _leaf, _usage, _json)
 
+    from viamlite_plugins.cloud.module_options import register as register_module
+
+    register_module(subparsers, _leaf, _usage, _json)
+
 
 def _log_filters(parser: Parser) -> None:
     parser.add_argument("--keyword", default="", help="only lines containing this")
