@@ -187,7 +187,11 @@ def unpack(data: bytes, module_id: str, version: str, entrypoint: str, *, checks
     try:
         try:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-                tar.extractall(work, filter="data")  # refuses absolute paths, "..", links leading out, devices
+                for member in tar.getmembers():  # refused, not rewritten: a package that tries is not trusted
+                    name = member.name
+                    if name.startswith("/") or ".." in Path(name).parts:
+                        raise tarfile.FilterError(f"member {name!r} leads outside the package")
+                tar.extractall(work, filter="data")  # also refuses links leading out, and devices
         except tarfile.FilterError as exc:
             raise PackageError(f"the package of {module_id} {version} is refused: {exc}") from None
         except (tarfile.TarError, EOFError, OSError) as exc:
