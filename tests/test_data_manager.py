@@ -317,3 +317,37 @@ def test_quick_methods_share_one_loop_and_a_slow_one_leaves_it(tmp_path: Path) -
     assert quick.calls >= 25, "the slow method did not hold up the quick one"
     head, records = captures.read(next((tmp_path / "rdk_component_sensor" / "quick").rglob("*.capture")))
     assert [r.struct["readings"]["n"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_the_manager_follows_config_edits_and_reports_unknown_methods(tmp_path: Path, caplog: Any) -> None:
+    from viamlite.machine import Machine
+
+    def config(methods: list[dict[str, Any]]) -> Any:
+        return parse_config({
+            "components": [{"name": "s1", "api": "rdk:component:sensor", "model": "fake",
+                            "service_configs": [{"type": "data_manager", "attributes": {"capture_methods": methods}}]},
+                           {"name": "servo1", "api": "rdk:component:servo", "model": "fake",
+                            "service_configs": _methods("Position", 20)}],
+            "services": [{"name": "data", "api": "rdk:service:data_manager",
+                          "attributes": {"capture_dir": str(tmp_path), "sync_disabled": True}}]})
+
+    def collectors(manager: Any, want: int) -> int:
+        deadline = time.monotonic() + 10
+        while len(manager.collectors) != want and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return len(manager.collectors)
+
+    with Machine.from_config(config([{"method": "Readings", "capture_frequency_hz": 20}])) as machine:
+        manager = machine.resource_by_name("data")
+        assert collectors(manager, 2) == 2
+        machine.apply(config([]))
+        assert collectors(manager, 1) == 1
+        with caplog.at_level(logging.ERROR, logger="viamlite.datamanager"):
+            machine.apply(config([{"method": "Nope", "capture_frequency_hz": 1}]))
+            time.sleep(1.0)
+            assert collectors(manager, 1) == 1, "the other resources' methods go on"
+        assert "has no capture method 'Nope'" in caplog.text and "use one of: Readings" in caplog.text
+        machine.apply(config([{"method": "Readings", "capture_frequency_hz": 20}]))
+        assert collectors(manager, 2) == 2
+        time.sleep(0.5)
+        assert manager.get_status()["captured"] > 0

@@ -118,10 +118,10 @@ class DataManager(Configured, Resource):
             self._revision = machine.revision
             wanted: dict[tuple[Any, ...], S.CaptureMethod] = {}
             if not self.config.capture_disabled:
-                try:
-                    wanted = {m.key: m for m in S.capture_methods(machine.config)}
-                except ConfigError as exc:
-                    log.error("data manager %s captures nothing: %s", self.name, exc)
+                errors: list[ConfigError] = []
+                wanted = {m.key: m for m in S.capture_methods(machine.config, errors)}
+                for exc in errors:
+                    log.error("data manager %s does not capture this resource: %s", self.name, exc)
             for key in [k for k in self.collectors if k not in wanted]:
                 self.collectors.pop(key).stop()
             for key, method in wanted.items():

@@ -87,31 +87,44 @@ class CaptureMethod:
         return (self.api, self.resource, self.method, self.frequency_hz, self.additional_params, self.tags)
 
 
-def capture_methods(config: MachineConfig) -> list[CaptureMethod]:
-    """Every enabled capture method of the config's components (and services), checked."""
+def capture_methods(config: MachineConfig, errors: list[ConfigError] | None = None) -> list[CaptureMethod]:
+    """Every enabled capture method of the config's components (and services), checked. A
+    method that does not check raises its ConfigError; with ``errors`` given, it is added
+    there instead and the other methods are still returned."""
+    out: list[CaptureMethod] = []
+    for resource in config.resources:
+        try:
+            out += _resource_methods(resource)
+        except ConfigError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+    return out
+
+
+def _resource_methods(resource: ResourceConfig) -> list[CaptureMethod]:
     from viamlite_plugins.datamanager.methods import check_params, method_for
 
     out: list[CaptureMethod] = []
-    for resource in config.resources:
-        for i, entry in enumerate(_service_configs(resource)):
-            if not isinstance(entry, Mapping) or entry.get("type") != "data_manager":
+    for i, entry in enumerate(_service_configs(resource)):
+        if not isinstance(entry, Mapping) or entry.get("type") != "data_manager":
+            continue
+        attrs = entry.get("attributes") or {}
+        path = f"{resource.path}.service_configs[{i}].attributes"
+        methods = attrs.get("capture_methods") if isinstance(attrs, Mapping) else None
+        if methods is None:
+            continue
+        if not isinstance(methods, list):
+            raise ConfigError("capture_methods is not a list", path=f"{path}.capture_methods",
+                              fix='write "capture_methods": [{"method": "Readings", "capture_frequency_hz": 1}]')
+        for j, raw in enumerate(methods):
+            where = f"{path}.capture_methods[{j}]"
+            method = _method(resource, raw, where)
+            if method is None:
                 continue
-            attrs = entry.get("attributes") or {}
-            path = f"{resource.path}.service_configs[{i}].attributes"
-            methods = attrs.get("capture_methods") if isinstance(attrs, Mapping) else None
-            if methods is None:
-                continue
-            if not isinstance(methods, list):
-                raise ConfigError("capture_methods is not a list", path=f"{path}.capture_methods",
-                                  fix='write "capture_methods": [{"method": "Readings", "capture_frequency_hz": 1}]')
-            for j, raw in enumerate(methods):
-                where = f"{path}.capture_methods[{j}]"
-                method = _method(resource, raw, where)
-                if method is None:
-                    continue
-                spec = method_for(method.api, method.method, where)  # an unknown method is a config error
-                check_params(spec, dict(method.additional_params), method.method, where)
-                out.append(method)
+            spec = method_for(method.api, method.method, where)  # an unknown method is a config error
+            check_params(spec, dict(method.additional_params), method.method, where)
+            out.append(method)
     return out
 
 
