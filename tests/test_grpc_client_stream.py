@@ -65,3 +65,24 @@ def test_a_refusal_and_a_malformed_message_are_statuses_and_the_server_goes_on(c
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "Struct" in info.value.details()
     reply = default_struct.Struct.FromString(call(iter(_messages({"n": 4})), timeout=5))
     assert reply["total"] == 4
+
+
+def test_a_malformed_message_reaches_a_wrapping_handler_as_invalid_argument() -> None:
+    def wrapped(requests, call):  # type: ignore[no-untyped-def]  # as the fleet's handlers map every failure
+        try:
+            return _sum(requests, call)
+        except RpcError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise RpcError(Code.INTERNAL, f"failed: {exc!r}") from None
+
+    server = GrpcServer([Method(PATH, Struct, Struct, wrapped, client_streaming=True)], pool=POOL)
+    port = server.add_port("127.0.0.1:0")
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+            with pytest.raises(grpc.RpcError) as info:
+                ch.stream_unary(PATH)(iter([_messages({"n": 1})[0], b"\xff\xff\xff"]), timeout=5)
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "Struct" in info.value.details()
+    finally:
+        server.stop(0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from typing import Any
 
@@ -154,11 +154,20 @@ def _client_stream(method: Method, limit: _PerConnection) -> grpc.RpcMethodHandl
     """A client-streaming method: the handler gets an iterator of parsed requests."""
     handler, cls, path = method.handler, method.request_class, method.path
 
+    def parse(requests: Iterable[bytes]) -> Iterator[Any]:
+        # A malformed message is an RpcError the handler sees (a handler that maps its
+        # failures to statuses keeps INVALID_ARGUMENT), not an abort from inside it.
+        for data in requests:
+            try:
+                yield cls.FromString(data)
+            except (DecodeError, ValueError, RuntimeError) as exc:
+                raise RpcError(Code.INVALID_ARGUMENT,
+                               f"{path}: a request is not a valid {cls.DESCRIPTOR.full_name} message ({exc})") from None
+
     def behavior(requests: Iterable[bytes], ctx: grpc.ServicerContext) -> bytes:
         peer = limit.enter(ctx, path)
-        parsed = (_parse(cls, data, ctx, path) for data in requests)
         try:
-            return handler(parsed, _GrpcCall(ctx)).SerializeToString()
+            return handler(parse(requests), _GrpcCall(ctx)).SerializeToString()
         except RpcError as err:
             ctx.abort(status_code(err.code), err.message)
         finally:
