@@ -30,6 +30,9 @@ def viamlite_register_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--no-tls", action="store_true", help="serve plaintext (keys and tokens travel in clear text)")
     serve.add_argument("--token-lifetime", type=float, default=3600.0, metavar="SECONDS",
                        help="how long an access token stays valid (default 3600)")
+    serve.add_argument("--build-runner", action="store_true",
+                       help="run module builds (module build start) on this host: runs the modules' build steps, "
+                            "code from their repositories, as this user; off by default")
     serve.set_defaults(func=_run("serve"))
     fleet.set_defaults(func=lambda args: (fleet.print_help(), 2)[1])
 

@@ -81,7 +81,9 @@ def serve(args: argparse.Namespace) -> int:
     db = _open(args, "serve")
     if db is None:
         return 1
-    server = FleetServer(db, token_lifetime=args.token_lifetime)
+    server = FleetServer(db, token_lifetime=args.token_lifetime, build_runner=args.build_runner)
+    if args.build_runner:
+        log.warning("module builds are on (--build-runner): they run the modules' build steps on this host")
     try:
         port = server.start(args.bind, tls=tls)
     except BindError as exc:

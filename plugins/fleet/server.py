@@ -8,6 +8,7 @@ from viamlite_plugins.fleet.db import Database
 from viamlite_plugins.fleet.notify import LogBus
 from viamlite_plugins.fleet.service.app import AppApi
 from viamlite_plugins.fleet.service.auth import auth_methods
+from viamlite_plugins.fleet.service.builds import BuildApi
 from viamlite_plugins.fleet.service.data import data_methods
 from viamlite_plugins.fleet.service.modules import ModuleApi
 from viamlite_plugins.fleet.service.robot import RobotApi
@@ -18,7 +19,7 @@ log = logging.getLogger("viamlite.fleet")
 
 
 class FleetServer:
-    def __init__(self, db: Database, *, token_lifetime: float = 3600.0) -> None:
+    def __init__(self, db: Database, *, token_lifetime: float = 3600.0, build_runner: bool = False) -> None:
         from viamlite.gen import POOL
 
         self.db = db
@@ -27,7 +28,7 @@ class FleetServer:
         self.writer = LogWriter(db, self.bus)
         methods = [*auth_methods(self.tokens), *AppApi(db, self.tokens, self.bus).methods(),
                    *RobotApi(db, self.tokens, self.bus, self.writer).methods(), *data_methods(db, self.tokens),
-                   *ModuleApi(db, self.tokens).methods()]
+                   *ModuleApi(db, self.tokens).methods(), *BuildApi(db, self.tokens, enabled=build_runner).methods()]
         self.grpc = GrpcServer(methods, pool=POOL, quick_workers=8, long_workers=256)
         self.port = 0
 
