@@ -285,18 +285,91 @@ def build_local(ctx: Context) -> int:
     return 0
 
 
-def _builds_off(ctx: Context) -> CommandError:
-    return CommandError(f"the app at {ctx.base.url} runs no builds: on a viamlite fleet, builds run only when it "
-                        f"is served with --build-runner; otherwise build with module build local and upload")
+BUILD_SERVICE = "viam.app.build.v1.BuildService"
+_STATUS = {0: "unspecified", 1: "in progress", 2: "failed", 3: "done"}
+
+
+def _build_call(ctx: Context, method: str, request: Any, *, stream: bool = False) -> Any:
+    """A BuildService call on the app's channel; FAILED_PRECONDITION (builds off) as its line."""
+    import grpc
+
+    from viamlite.gen.app import build_pb2
+
+    response = getattr(build_pb2, f"{method}Response")
+    channel = ctx.app._dialed.channel
+    make = channel.unary_stream if stream else channel.unary_unary
+    stub = make(f"/{BUILD_SERVICE}/{method}", request_serializer=type(request).SerializeToString,
+                response_deserializer=response.FromString)
+    try:
+        if stream:
+            return list(stub(request, timeout=3600.0))
+        return stub(request, timeout=60.0)
+    except grpc.RpcError as err:
+        if err.code() == grpc.StatusCode.FAILED_PRECONDITION:
+            raise CommandError(f"{err.details()}") from None
+        raise ctx.app.failure(err, method, "the build") from None
+
+
+def _jobs(ctx: Context, module_id: str, build_id: str = "", count: int = 0) -> list[Any]:
+    from viamlite.gen.app import build_pb2
+
+    request = build_pb2.ListJobsRequest(module_id=module_id)
+    if build_id:
+        request.build_id = build_id
+    if count:
+        request.max_jobs_length = count
+    return list(_build_call(ctx, "ListJobs", request).jobs)
+
+
+def _print_logs(ctx: Context, build_id: str, platform: str = "") -> None:
+    from viamlite.gen.app import build_pb2
+
+    for reply in _build_call(ctx, "GetLogs", build_pb2.GetLogsRequest(build_id=build_id, platform=platform),
+                             stream=True):
+        print(reply.data, end="", flush=True)
 
 
 def build_start(ctx: Context) -> int:
-    raise _builds_off(ctx)
+    from viamlite.gen.app import build_pb2
+
+    args = ctx.args
+    meta = read_meta(args.module)
+    build_steps(meta, args.module)
+    repo = meta.get("url", "")
+    if not repo:
+        raise UsageError(f"{args.module} has no url: set it to the module's git repository, which the app clones")
+    platforms = [p for p in args.platforms.split(",") if p]
+    if not platforms and isinstance(meta.get("build", {}).get("arch"), list):
+        platforms = [p if "/" in p else f"linux/{p}" for p in meta["build"]["arch"]]
+    request = build_pb2.StartBuildRequest(repo=repo, platforms=platforms, module_id=meta["module_id"],
+                                          module_version=args.version)
+    if args.ref:
+        request.ref = args.ref
+    build_id = _build_call(ctx, "StartBuild", request).build_id
+    ctx.out.line(f"Build started: {build_id}")
+    if args.wait:
+        _print_logs(ctx, build_id)
+        jobs = _jobs(ctx, meta["module_id"], build_id)
+        for job in jobs:
+            ctx.out.line(f"{job.platform}: {_STATUS.get(job.status, job.status)}")
+        if any(job.status != build_pb2.JOB_STATUS_DONE for job in jobs):
+            raise CommandError(f"build {build_id} failed: see its logs above (module build logs --id {build_id})")
+    return 0
 
 
 def build_list(ctx: Context) -> int:
-    raise _builds_off(ctx)
+    from viamlite_plugins.cloud.commands.output import timestamp
+
+    meta = read_meta(ctx.args.module)
+    jobs = _jobs(ctx, meta["module_id"], ctx.args.id, ctx.args.count)
+    rows = [{"id": j.build_id, "platform": j.platform, "version": j.version, "status": _STATUS.get(j.status, ""),
+             "start_time": timestamp(j.start_time), "end_time": timestamp(j.end_time)} for j in jobs]
+    lines = [f"{'ID':36}  {'PLATFORM':12}  {'VERSION':10}  {'STATUS':12}  STARTED"]
+    lines += [f"{r['id']:36}  {r['platform']:12}  {r['version']:10}  {r['status']:12}  {r['start_time']}" for r in rows]
+    ctx.out.emit(rows, lines)
+    return 0
 
 
 def build_logs(ctx: Context) -> int:
-    raise _builds_off(ctx)
+    _print_logs(ctx, ctx.args.id, ctx.args.platform)
+    return 0
