@@ -176,3 +176,45 @@ def test_the_viam_sdk_creates_updates_uploads_and_reads_modules(fleet) -> None:
             client.close()
 
     asyncio.run(scenario())
+
+
+def test_public_modules_need_their_organizations_namespace(fleet, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import sqlite3
+
+    from tests.test_cloud_commands_e2e import Cli
+
+    proc, owner = fleet
+    cli = Cli(tmp_path / "cli-home", monkeypatch)
+    cli("--base-url", proc.base_url, "login", "api-key", "--key-id", owner.api_key_id, "--key", owner.api_key)
+    early = tmp_path / "early.json"
+    cli("module", "create", "--name", "early", "--org-id", owner.organization_id, "--output", str(early))
+    meta = json.loads(early.read_text())
+    assert meta["module_id"] == f"{owner.organization_id}:early"
+    meta["visibility"] = "public"
+    early.write_text(json.dumps(meta))
+    # no namespace yet: a public module is refused, by the command and by the fleet
+    assert "needs its organization's public namespace" in cli.refused("module", "update", "--module", str(early),
+                                                                      code=2)
+
+    db = sqlite3.connect(proc.db_url.removeprefix("sqlite:///"))
+    db.execute("UPDATE organizations SET public_namespace = 'acme' WHERE id = ?", (owner.organization_id,))
+    db.commit()
+    db.close()
+
+    # with the namespace: the update rewrites meta.json's id with it, as the Viam CLI does
+    cli("module", "update", "--module", str(early))
+    assert json.loads(early.read_text())["module_id"] == "acme:early"
+    pub = tmp_path / "pub.json"
+    out = cli("module", "create", "--name", "pub", "--public-namespace", "acme", "--output", str(pub)).stdout
+    assert json.loads(pub.read_text())["module_id"] == "acme:pub" and "acme:pub" in out
+    assert "no organization with the public namespace 'other'" in cli.refused(
+        "module", "create", "--name", "x", "--public-namespace", "other", "--output", str(tmp_path / "x.json"))
+    meta = json.loads(pub.read_text())
+    meta.update(visibility="public", module_id="other:pub")
+    pub.write_text(json.dumps(meta))
+    assert "namespace must be its organization's" in cli.refused("module", "update", "--module", str(pub), code=2)
+    local = tmp_path / "local.json"
+    cli("module", "create", "--name", "offline", "--public-namespace", "acme", "--local-only", "--output", str(local))
+    assert json.loads(local.read_text())["module_id"] == "acme:offline"
