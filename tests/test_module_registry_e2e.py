@@ -151,6 +151,15 @@ def test_a_module_uploaded_with_the_commands_runs_on_a_member_and_then_offline(
         readings = asyncio.run(eventually("the cached module's sensor, with the fleet down",
                                           lambda: _readings(port, KEY_ID, KEY), timeout=60))
         assert readings["value"] == 42
+        assert member.stop() == 0
+
+        # the first machine again, the fleet still down: its cached config's "latest" runs the newest on disk
+        member = Member(machine_cfg, machine_home)
+        _, port, _ = member.banner()
+        readings = asyncio.run(eventually("the member's module from disk, with the fleet down",
+                                          lambda: _readings(port, owner.api_key_id, owner.api_key), timeout=60))
+        assert readings["value"] == 42
+        assert member.wait_line(r"the fleet is unreachable .*running version 1\.0\.0 from disk")
     finally:
         if member is not None:
             member.stop()
