@@ -218,3 +218,45 @@ def test_public_modules_need_their_organizations_namespace(fleet, tmp_path: Path
     local = tmp_path / "local.json"
     cli("module", "create", "--name", "offline", "--public-namespace", "acme", "--local-only", "--output", str(local))
     assert json.loads(local.read_text())["module_id"] == "acme:offline"
+
+
+def test_who_may_read_and_change_modules(fleet) -> None:
+    from viam.app.app_client import APIKeyAuthorization
+    from viam.proto.app import ModuleFileInfo
+
+    proc, owner = fleet
+    stranger = fleet_init(proc.db_url)  # another organization, its own owner key
+    archive = package_bytes({"run.sh": (b"#!/bin/sh\n", 0o755)})
+
+    async def scenario() -> None:
+        client = await proc.viam_client(owner.api_key_id, owner.api_key)
+        try:
+            app = client.app_client
+            module_id, _ = await app.create_module(owner.organization_id, "private-one")
+            await app.update_module(module_id, "", "", [], "run.sh")
+            key, key_id = await app.create_key(owner.organization_id, [APIKeyAuthorization(
+                role="operator", resource_type="organization", resource_id=owner.organization_id)], "op")
+        finally:
+            client.close()
+        operator = await proc.viam_client(key_id, key)
+        other = await proc.viam_client(stranger.api_key_id, stranger.api_key)
+        try:
+            assert (await operator.app_client.get_module(module_id)).module_id == module_id  # an operator reads
+            with pytest.raises(Exception, match="needs an owner key"):
+                await operator.app_client.upload_module_file(
+                    ModuleFileInfo(module_id=module_id, version="1.0.0", platform="any"), archive)
+            with pytest.raises(Exception, match="needs an owner key"):
+                await operator.app_client.create_module(owner.organization_id, "mine")
+            # another organization's key: a private module is not there for it
+            with pytest.raises(Exception, match="no module"):
+                await other.app_client.get_module(module_id)
+            with pytest.raises(Exception, match="no module"):
+                await other.app_client.update_module(module_id, "", "", [], "run.sh")
+            assert await other.app_client.list_modules(stranger.organization_id) == []
+            with pytest.raises(Exception, match="no organization"):
+                await other.app_client.create_module(owner.organization_id, "intruder")
+        finally:
+            operator.close()
+            other.close()
+
+    asyncio.run(scenario())
