@@ -48,14 +48,19 @@ class ShellSession:
         env = {**os.environ, "TERM": term}
         argv = [program, "-i"] if tty and os.path.basename(program) in ("sh", "bash", "dash", "zsh") else [program]
         if tty:
-            self.pid, self._master = pty.fork()
-            if self.pid == 0:  # the child: exec at once
-                try:
-                    os.execvpe(argv[0], argv, env)
-                finally:
-                    os._exit(127)
+            # subprocess, not pty.fork(): a fork of this threaded process (grpc's threads and
+            # fork handlers) may crash the child before it execs. setsid -c makes the pty the
+            # shell's controlling terminal (Ctrl-C, job control), which subprocess cannot.
+            self._master, slave = pty.openpty()
             self.resize(rows, cols)
-            self._proc: subprocess.Popen[bytes] | None = None
+            setsid = shutil.which("setsid")
+            wrapper = [setsid, "-w", "-c"] if setsid else []
+            try:
+                self._proc = subprocess.Popen([*wrapper, *argv], stdin=slave, stdout=slave, stderr=slave, env=env,
+                                              start_new_session=not wrapper)
+            finally:
+                os.close(slave)
+            self.pid = self._proc.pid
             self._fds = {self._master: "out"}
         else:
             self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -82,7 +87,7 @@ class ShellSession:
                     except BlockingIOError:
                         continue
             else:
-                assert self._proc is not None and self._proc.stdin is not None
+                assert self._proc.stdin is not None
                 self._proc.stdin.write(data)
                 self._proc.stdin.flush()
         except OSError:  # the program is gone
@@ -92,7 +97,7 @@ class ShellSession:
         """No more input: EOF (Ctrl-D on a pty, a closed pipe otherwise)."""
         if self.tty:
             self.write("\x04")
-        elif self._proc is not None and self._proc.stdin is not None:
+        elif self._proc.stdin is not None:
             try:
                 self._proc.stdin.close()
             except OSError:
@@ -129,30 +134,24 @@ class ShellSession:
             return
         if not wait:
             self.kill()
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            status = 0
-        self.exit_status = os.waitstatus_to_exitcode(status)
-        if self.exit_status < 0:
-            self.exit_status = 128 - self.exit_status
-        if self._proc is not None:
-            self._proc.returncode = self.exit_status
+        code = self._proc.wait()
+        self.exit_status = 128 - code if code < 0 else code  # killed by signal N: 128 + N, as shells say
         self.close()
 
     def kill(self) -> None:
         """Hang up on the program (SIGHUP to its process group, then SIGKILL)."""
         for sig in (signal.SIGHUP, signal.SIGKILL):
+            if self._proc.poll() is not None:
+                return
             try:
                 os.killpg(self.pid, sig)
             except (ProcessLookupError, PermissionError):
                 return
             try:
-                if os.waitpid(self.pid, os.WNOHANG) != (0, 0):
-                    return
-            except ChildProcessError:
+                self._proc.wait(0.2)
                 return
-            threading.Event().wait(0.2)
+            except subprocess.TimeoutExpired:
+                continue
 
     def close(self) -> None:
         with self._lock:
@@ -163,7 +162,7 @@ class ShellSession:
                     os.close(fd)
                 except OSError:
                     pass
-        elif self._proc is not None:
+        else:
             for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                 try:
                     if stream is not None:
