@@ -129,6 +129,37 @@ def eventually(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
     raise AssertionError(f"{what}: not within {timeout} s (last: {last!r})")
 
 
+def _on_a_terminal(cli: Cli, args: list[str], typed: bytes, timeout: float = 30) -> tuple[bytes, int]:
+    """Run ``viamlite ARGS`` on a pseudo-terminal, type ``typed``; (what it showed, exit code)."""
+    import select
+
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "viamlite.cli", *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=cli.env, cwd=ROOT, start_new_session=True)
+    os.close(slave)
+    os.write(master, typed)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # the process closed the terminal
+                    break
+                if not data:
+                    break
+                shown += data
+            elif proc.poll() is not None:
+                break
+        return shown, proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+
+
 def _sdk(fleet: FleetProcess, owner: Owner, work: Callable[[Any], Any]) -> Any:
     async def go() -> Any:
         client = await fleet.viam_client(owner.api_key_id, owner.api_key)
@@ -331,6 +362,8 @@ def test_the_cloud_commands_as_a_user_types_them(fleet: Any, tmp_path: Path, cap
         shell = cli("machines", "part", "shell", "--part", PART, stdin="echo shell-says-$((6 * 7))\nexit 7\n",
                     ok=False)
         assert shell.returncode == 7 and "shell-says-42" in shell.stdout, shell.stderr
+        out, code = _on_a_terminal(cli, ["machines", "part", "shell", "--part", PART], b"echo tty-$((2*21)); exit 5\r")
+        assert code == 5 and b"tty-42" in out, out
 
         # -- logout ------------------------------------------------------------------------------------------
         assert cli("logout").stdout.strip() == f"Logged out from 'key-{owner.api_key_id}' at {base}"
