@@ -29,7 +29,7 @@ class FleetServer:
         methods = [*auth_methods(self.tokens), *AppApi(db, self.tokens, self.bus).methods(),
                    *RobotApi(db, self.tokens, self.bus, self.writer).methods(), *data_methods(db, self.tokens),
                    *ModuleApi(db, self.tokens).methods(), *BuildApi(db, self.tokens, enabled=build_runner).methods()]
-        self.grpc = GrpcServer(methods, pool=POOL, quick_workers=8, long_workers=256)
+        self.grpc = GrpcServer(methods, pool=POOL, quick_workers=24, long_workers=256)
         self.port = 0
 
     def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:

@@ -124,3 +124,11 @@ logs = Table(
     Index("ix_logs_part_time", "part_id", "time_us", "id"),
     Index("ix_logs_part_received", "part_id", "received_us"),
 )
+
+#: Ids of log batches already stored (kept an hour), so a batch sent again is not stored twice.
+log_batches = Table(
+    "log_batches", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("part_id", String(ID), nullable=False),
+    Column("received_us", BigInteger, nullable=False, index=True),
+)

@@ -18,18 +18,21 @@ from viamlite_plugins.fleet.db import Database
 from viamlite_plugins.fleet.notify import LogBus
 from viamlite_plugins.fleet.service import header, id_field, rpc
 from viamlite_plugins.fleet.service.logs import record_of
-from viamlite_plugins.fleet.store import keys, orgs, robots
+from viamlite_plugins.fleet.store import keys, robots
 from viamlite_plugins.fleet.tokens import Tokens
 from viamlite_plugins.fleet.writer import LogWriter
 
 SERVICE = "viam.app.v1.RobotService"
 ADDRESS_HEADER = "viamlite-part-address"
+#: A Log call may name its batch; a batch sent again under the same id is stored once.
+BATCH_HEADER = "viamlite-log-batch"
 MAX_LOGS_PER_CALL = 100
 RESTART_CHECK_S = 5
 #: A part's access is written at most this often (seconds); presence needs no finer grain.
 TOUCH_EVERY = 5.0
-#: How long a part's place (machine, location, organization) is trusted before it is read again.
-PLACE_TTL = 1.0
+#: How long a part's place (machine, location, organization) is trusted before it is read
+#: again (a part moved or deleted is seen within this many seconds).
+PLACE_TTL = 5.0
 
 
 def _address(call: Call) -> str | None:
@@ -42,6 +45,16 @@ def _address(call: Call) -> str | None:
     return value
 
 
+def _batch_id(call: Call) -> str | None:
+    value = header(call, BATCH_HEADER)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > 64:
+        raise InvalidArgumentError(f"the {BATCH_HEADER} header must be 1 to 64 characters (a unique id per batch)")
+    return value
+
+
 class RobotApi:
     def __init__(self, db: Database, tokens: Tokens, bus: LogBus, writer: LogWriter) -> None:
         self.db = db
@@ -51,6 +64,7 @@ class RobotApi:
         self._lock = threading.Lock()
         self._places: dict[str, tuple[float, Scope]] = {}
         self._touched: dict[str, tuple[float, str | None, str | None]] = {}
+        self._configs: dict[str, tuple[tuple, Any]] = {}  # part id -> (what it was made from, the answer)
 
     def _who(self, call: Call, part_id: str) -> tuple[Principal, str]:
         who = self.tokens.principal(header(call, "authorization"))
@@ -66,13 +80,10 @@ class RobotApi:
             cached = self._places.get(part_id)
         if cached is None or now - cached[0] >= PLACE_TTL:
             with self.db.read() as conn:
-                try:
-                    part = robots.get_part(conn, part_id)
-                    robot = robots.get_robot(conn, part.robot_id)
-                    location = orgs.get_location(conn, robot.location_id)
-                except ResourceNotFoundError:
-                    raise ResourceNotFoundError(f"no machine part with id {part_id!r}") from None
-            cached = (now, Scope(location.organization_id, location.id, robot.id))
+                place = robots.place_of(conn, part_id)
+            if place is None:
+                raise ResourceNotFoundError(f"no machine part with id {part_id!r}")
+            cached = (now, Scope(*place))
             with self._lock:
                 if len(self._places) > 100_000:
                     self._places.clear()
@@ -82,51 +93,59 @@ class RobotApi:
             raise ResourceNotFoundError(f"no machine part with id {part_id!r}")
         return scope
 
-    def _part(self, conn: Any, call: Call, part_id: str) -> tuple[Principal, Any, Scope]:
-        who, part_id = self._who(call, part_id)
-        scope = self._place(who, part_id)
-        try:
-            return who, robots.get_part(conn, part_id), scope
-        except ResourceNotFoundError:
-            raise ResourceNotFoundError(f"no machine part with id {part_id!r}") from None
-
     def _touch(self, part_id: str, address: str | None, agent: dict[str, Any] | None = None) -> None:
-        """Record the part's access; written at most every :data:`TOUCH_EVERY` seconds
-        unless its address or agent info changed."""
+        """Record the part's access: at most every :data:`TOUCH_EVERY` seconds, in the
+        writer's next transaction; a new address or agent info is waited for, so the next
+        read sees it."""
         now = time.monotonic()
         agent_key = repr(sorted(agent.items())) if agent is not None else None
         with self._lock:
             last = self._touched.get(part_id)
-        if (last is not None and now - last[0] < TOUCH_EVERY and address in (None, last[1])
-                and agent_key in (None, last[2])):
+        changed = last is None or address not in (None, last[1]) or agent_key not in (None, last[2])
+        if not changed and now - last[0] < TOUCH_EVERY:  # type: ignore[index]
             return
-        with self.db.write() as conn:
-            robots.touch(conn, part_id, address=address, agent_info=agent)
         with self._lock:
             if len(self._touched) > 100_000:
                 self._touched.clear()
             previous = last or (0.0, None, None)
             self._touched[part_id] = (now, address if address is not None else previous[1],
                                       agent_key if agent_key is not None else previous[2])
+        self.writer.touch(part_id, address=address, agent_info=agent if changed else None, wait=changed)
 
     def config(self, request: Any, call: Call) -> Any:
         from google.protobuf import json_format
 
-        from viamlite.app.robotconfig import config_to_proto
-
         address = _address(call)
         agent = json_format.MessageToDict(request.agent_info) if request.HasField("agent_info") else None
         who, part_id = self._who(call, request.id)
-        self._place(who, part_id)
+        scope = self._place(who, part_id)
         self._touch(part_id, address, agent)
         with self.db.read() as conn:
-            _, part, scope = self._part(conn, call, part_id)
+            try:
+                part = robots.get_part(conn, part_id)
+            except ResourceNotFoundError:
+                raise ResourceNotFoundError(f"no machine part with id {part_id!r}") from None
+            version = (part.updated_us, part.fqdn, part.local_fqdn, part.secret, scope, keys.keys_version(conn))
+            with self._lock:
+                cached = self._configs.get(part_id)
+            if cached is not None and cached[0] == version:
+                return cached[1]
             granted = keys.keys_on(conn, [("organization", scope.organization_id), ("location", scope.location_id),
                                           ("robot", scope.robot_id)])
             grants = keys.grants_of(conn, [k.id for k in granted])
-        document = robots.config_of(part)
+        response = robot_pb2.ConfigResponse(config=self._config_of(part, scope, granted, grants))
+        with self._lock:
+            if len(self._configs) > 100_000:
+                self._configs.clear()
+            self._configs[part_id] = (version, response)
+        return response
+
+    @staticmethod
+    def _config_of(part: Any, scope: Scope, granted: list, grants: dict) -> Any:
+        from viamlite.app.robotconfig import config_to_proto
+
         try:
-            config = config_to_proto(document)
+            config = config_to_proto(robots.config_of(part))
         except (ValueError, TypeError) as exc:
             raise RpcError(Code.FAILED_PRECONDITION, f"the part's stored config cannot be sent: {exc}; fix it with "
                                                      f"UpdateRobotPart") from None
@@ -143,7 +162,7 @@ class RobotApi:
         if usable:
             handler = config.auth.handlers.add(type=robot_pb2.CredentialsType.CREDENTIALS_TYPE_API_KEY)
             handler.config.update({"keys": [k.id for k in usable], "key_hashes": {k.id: k.key_hash for k in usable}})
-        return robot_pb2.ConfigResponse(config=config)
+        return config
 
     def log(self, request: Any, call: Call) -> Any:
         if len(request.logs) > MAX_LOGS_PER_CALL:
@@ -153,7 +172,7 @@ class RobotApi:
         self._place(who, part_id)
         self._touch(part_id, _address(call))
         if records:
-            self.writer.store(part_id, records)
+            self.writer.store(part_id, records, _batch_id(call))
         return robot_pb2.LogResponse()
 
     def needs_restart(self, request: Any, call: Call) -> Any:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from viamlite.errors import ResourceNotFoundError
-from viamlite_plugins.fleet.db.schema import api_keys, authorizations
+from viamlite_plugins.fleet.db.schema import api_keys, authorizations, settings
 from viamlite_plugins.fleet.store import new_id, new_secret, now_us
 
 ROLES = ("owner", "operator")
@@ -39,7 +39,22 @@ def create_key(conn: Connection, name: str, grants: Iterable[Grant]) -> tuple[st
              "resource_type": g.resource_type, "resource_id": g.resource_id} for g in grants]
     if rows:
         conn.execute(authorizations.insert(), rows)
+    _keys_changed(conn)
     return key_id, key
+
+
+def _keys_changed(conn: Connection) -> None:
+    """Mark that the set of keys changed (members' configs carry them)."""
+    from viamlite_plugins.fleet.store import new_id
+
+    changed = conn.execute(settings.update().where(settings.c.name == "keys_version").values(value=new_id()))
+    if not changed.rowcount:
+        conn.execute(settings.insert().values(name="keys_version", value=new_id()))
+
+
+def keys_version(conn: Connection) -> str:
+    """A value that changes whenever a key is made or deleted."""
+    return conn.execute(select(settings.c.value).where(settings.c.name == "keys_version")).scalar() or ""
 
 
 def find_key(conn: Connection, key_id: str):  # type: ignore[no-untyped-def]
@@ -83,3 +98,4 @@ def delete_key(conn: Connection, key_id: str) -> None:
         raise ResourceNotFoundError(f"no API key with id {key_id!r}")
     conn.execute(authorizations.delete().where(authorizations.c.key_id == key_id))
     conn.execute(api_keys.delete().where(api_keys.c.id == key_id))
+    _keys_changed(conn)

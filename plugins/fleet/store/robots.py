@@ -159,6 +159,17 @@ def touch(conn: Connection, part_id: str, *, address: str | None = None, agent_i
     conn.execute(update(parts).where(parts.c.id == part_id).values(**values))
 
 
+def place_of(conn: Connection, part_id: str) -> tuple[str, str, str] | None:
+    """(organization id, location id, machine id) of a part, in one query; None if it is gone."""
+    from viamlite_plugins.fleet.db.schema import locations
+
+    row = conn.execute(select(locations.c.organization_id, robots.c.location_id, parts.c.robot_id)
+                       .join(robots, robots.c.id == parts.c.robot_id)
+                       .join(locations, locations.c.id == robots.c.location_id)
+                       .where(parts.c.id == part_id)).first()
+    return (row.organization_id, row.location_id, row.robot_id) if row is not None else None
+
+
 def config_of(part) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     try:
         value = json.loads(part.config)
