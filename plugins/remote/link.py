@@ -6,6 +6,11 @@ re-reads the remote's resource list every ``connection_check_interval``, and at 
 the channel reports the connection lost or a forwarded call fails UNAVAILABLE. Forwarded
 calls never wait for the network when the link is down: they fail UNAVAILABLE at once,
 naming the remote and its address.
+
+The link holds a session on its remote (:class:`~viamlite.remotes.session.RemoteSession`):
+started (or resumed) on every connect, heartbeated from its own thread, its id sent as
+``viam-sid`` on every forwarded call, and restarted when the remote says it is gone; so the
+remote stops what this machine moved there when this machine dies.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from viamlite.remotes import (
     RemoteLink,
     RemoteResource,
 )
+from viamlite.remotes.session import SESSION_EXPIRED, SESSION_KEY, RemoteSession, SessionGone, SessionsUnsupported
 from viamlite.rpc import Code, RpcError
 from viamlite.state import ConnectionState
 
@@ -40,6 +46,11 @@ CALL_TIMEOUT_S = 5.0
 DIAL_TIMEOUT_S = 3.0
 _LOST = {grpc.ChannelConnectivity.IDLE, grpc.ChannelConnectivity.TRANSIENT_FAILURE, grpc.ChannelConnectivity.SHUTDOWN}
 _MAX_CACHED_PATHS = 256
+
+
+def _session_expired(err: grpc.RpcError) -> bool:
+    """The remote refused the call's session (as viam-server and viamlite do: INVALID_ARGUMENT)."""
+    return _code(err) == Code.INVALID_ARGUMENT and (err.details() or "") == SESSION_EXPIRED  # type: ignore[attr-defined]
 
 
 def _code(err: grpc.RpcError) -> Code:
@@ -63,6 +74,8 @@ class GrpcRemoteLink(RemoteLink):
                                    backoff=Backoff(config.reconnect_interval, factor=1.0),
                                    name=f"viamlite-remote-{self.name}")
         self._on_change: Callable[[], None] = lambda: None
+        #: The session this link holds on its remote for the calls it forwards.
+        self.session = RemoteSession(self.name, self._start_session, self._beat_session)
 
     # -- lifecycle -------------------------------------------------------------
     def start(self, on_change: Callable[[], None]) -> None:
@@ -71,6 +84,7 @@ class GrpcRemoteLink(RemoteLink):
 
     def close(self) -> None:
         self._keeper.stop(timeout=CALL_TIMEOUT_S + DIAL_TIMEOUT_S)
+        self.session.close()
         self._drop_channel()
         self.state = ConnectionState.CLOSED
 
@@ -105,6 +119,7 @@ class GrpcRemoteLink(RemoteLink):
         if self._keeper.stopping:
             self._drop_channel()
             return
+        self.session.open()  # before CONNECTED: the first forwarded call carries its id
         dialed.channel.subscribe(self._connectivity, try_to_connect=False)
         self.state, self.error = ConnectionState.CONNECTED, ""
         log.info("remote %r connected at %s (%s): %d resources", self.name, cfg.address,
@@ -126,6 +141,7 @@ class GrpcRemoteLink(RemoteLink):
             dialed.close()
 
     def _disconnected(self, exc: BaseException) -> None:
+        self.session.pause()
         self._drop_channel()
         if isinstance(exc, grpc.RpcError):
             message = f"{exc.code().name}: {exc.details()}"  # type: ignore[attr-defined]
@@ -157,10 +173,11 @@ class GrpcRemoteLink(RemoteLink):
                 rpc = self._rpcs[key] = factory(path)
         return rpc
 
-    def _robot_call(self, method: str, request: Any, response_class: Any, *, via: Sequence[str] = ()) -> Any:
+    def _robot_call(self, method: str, request: Any, response_class: Any, *, via: Sequence[str] = (),
+                    timeout: float = CALL_TIMEOUT_S) -> Any:
         rpc = self._rpc("uu", f"{ROBOT}/{method}")
         metadata = ((VIA_KEY, ",".join(via or (self.machine_id,))),)
-        data, call = rpc.with_call(request.SerializeToString(), timeout=CALL_TIMEOUT_S, metadata=metadata)
+        data, call = rpc.with_call(request.SerializeToString(), timeout=timeout, metadata=metadata)
         return response_class.FromString(data), call
 
     def _sync(self, *, full: bool) -> bool:
@@ -223,6 +240,36 @@ class GrpcRemoteLink(RemoteLink):
                                    pose_from_proto(frame.pose_in_observer_frame.pose), geometry))
         return tuple(out)
 
+    # -- the session on the remote ------------------------------------------------------
+    def _start_session(self, resume: str) -> tuple[str, float]:
+        from viamlite.gen import robot_pb2 as pb
+
+        try:
+            response, _ = self._robot_call("StartSession", pb.StartSessionRequest(resume=resume),
+                                           pb.StartSessionResponse)
+        except grpc.RpcError as err:
+            if _code(err) == Code.UNIMPLEMENTED:
+                raise SessionsUnsupported() from None
+            if resume and _code(err) != Code.UNAVAILABLE:  # a remote that will not resume: a new one
+                return self._start_session("")
+            raise self._error(err) from None
+        return response.id, response.heartbeat_window.ToTimedelta().total_seconds()
+
+    def _beat_session(self, sid: str) -> None:
+        from viamlite.gen import robot_pb2 as pb
+
+        try:
+            self._robot_call("SendSessionHeartbeat", pb.SendSessionHeartbeatRequest(id=sid),
+                             pb.SendSessionHeartbeatResponse, timeout=min(CALL_TIMEOUT_S, self.session.window))
+        except grpc.RpcError as err:
+            if _session_expired(err) or _code(err) == Code.NOT_FOUND:
+                raise SessionGone(sid) from None
+            raise self._error(err) from None
+
+    def _with_session(self, path: str, options: ForwardOptions) -> tuple[tuple[tuple[str, str], ...], str]:
+        extra = self.session.metadata_for(path)
+        return (*options.metadata, *extra), (extra[0][1] if extra else "")
+
     # -- forwarding ---------------------------------------------------------------
     def _error(self, err: grpc.RpcError) -> RpcError:
         code = _code(err)
@@ -238,26 +285,53 @@ class GrpcRemoteLink(RemoteLink):
 
     def unary(self, path: str, request: bytes, options: ForwardOptions) -> bytes:
         self._check()
-        future = self._rpc("uu", path).future(request, timeout=options.timeout, metadata=options.metadata)
-        if options.on_done is not None:
-            options.on_done(future.cancel)
-        try:
-            return future.result()
-        except grpc.RpcError as err:
-            raise self._error(err) from None
-        except grpc.FutureCancelledError:
-            raise RpcError(Code.CANCELLED, f"the call to remote {self.name!r} was cancelled") from None
+        metadata, sid = self._with_session(path, options)
+        for attempt in (1, 2):
+            future = self._rpc("uu", path).future(request, timeout=options.timeout, metadata=metadata)
+            if options.on_done is not None:
+                options.on_done(future.cancel)
+            try:
+                return future.result()
+            except grpc.RpcError as err:
+                if attempt == 1 and sid and _session_expired(err):
+                    # refused before it ran: again in a new session
+                    metadata, sid = self._renewed(sid, options)
+                    continue
+                raise self._error(err) from None
+            except grpc.FutureCancelledError:
+                raise RpcError(Code.CANCELLED, f"the call to remote {self.name!r} was cancelled") from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def stream(self, path: str, requests: bytes | Iterator[bytes], options: ForwardOptions) -> Iterator[bytes]:
         self._check()
         kind = "us" if isinstance(requests, bytes) else "ss"
-        responses = self._rpc(kind, path)(requests, timeout=options.timeout, metadata=options.metadata)
+        metadata, sid = self._with_session(path, options)
+        responses = self._rpc(kind, path)(requests, timeout=options.timeout, metadata=metadata)
         if options.on_done is not None:
             options.on_done(responses.cancel)
+        answered = False
         try:
-            yield from responses
+            for response in responses:
+                answered = True
+                yield response
         except grpc.RpcError as err:
-            raise self._error(err) from None
+            if not (sid and _session_expired(err)):
+                raise self._error(err) from None
+            # refused before it ran: again in a new session, when the request can be sent again
+            metadata, _ = self._renewed(sid, options)
+            if answered or kind != "us":
+                raise self._error(err) from None
+            retry = self._rpc(kind, path)(requests, timeout=options.timeout, metadata=metadata)
+            if options.on_done is not None:
+                options.on_done(retry.cancel)
+            try:
+                yield from retry
+            except grpc.RpcError as again:
+                raise self._error(again) from None
+
+    def _renewed(self, sid: str, options: ForwardOptions) -> tuple[tuple[tuple[str, str], ...], str]:
+        fresh = self.session.renew(sid)
+        return ((*options.metadata, (SESSION_KEY, fresh)) if fresh else options.metadata), fresh
 
     def stop_all(self, via: Sequence[str]) -> None:
         from viamlite.gen import robot_pb2 as pb
