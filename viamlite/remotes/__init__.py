@@ -3,7 +3,8 @@
 * :mod:`~viamlite.remotes.link`: the link contract a transport plugin provides;
 * :mod:`~viamlite.remotes.table`: the links of a machine and the name table;
 * :mod:`~viamlite.remotes.protowire`: reading protobuf bytes without their classes;
-* :mod:`~viamlite.remotes.forward`: forwarding calls to remote resources as bytes.
+* :mod:`~viamlite.remotes.forward`: forwarding calls to remote resources as bytes;
+* :mod:`~viamlite.remotes.session`: the session a link holds on its remote.
 """
 from __future__ import annotations
 
