@@ -390,7 +390,11 @@ def test_a_member_keeps_its_logs_while_the_fleet_is_down_and_starts_from_its_cac
             await asyncio.to_thread(member.wait_line, r"built rdk:component:sensor/sensor1", timeout=30)
             assert await eventually("the cache-start warning in the fleet",
                                     lambda: logs_matching(app, part.id, "starting from the cached config"))
-            assert json.loads(cache.read_text())["components"] == [SERVO, SENSOR]
+
+            async def cached_both() -> bool:  # the cache is rewritten once the new config is applied
+                return json.loads(cache.read_text())["components"] == [SERVO, SENSOR]
+
+            assert await eventually("the new config in the cache", cached_both)
         finally:
             viam.close()
 

@@ -202,3 +202,41 @@ def test_the_serve_command_of_the_demo_machine_loads_no_fleet_code() -> None:
     assert "viamlite_plugins.fleet" in {ep.value for ep in entry_points(group="viamlite")}
     assert os.path.exists(os.path.join(os.path.dirname(__file__), "..", "plugins", "fleet", "db", "migrations",
                                        "versions", "0001_initial.py"))
+
+
+def test_a_log_batch_sent_again_under_its_id_is_stored_once(fleet_db_url: str, tmp_path) -> None:  # noqa: F811
+    """A member whose Log answer was lost sends the batch again with the same
+    viamlite-log-batch id: the fleet acknowledges it and stores nothing twice."""
+    from viam.gen.app.v1 import app_pb2 as app
+    from viam.gen.app.v1 import robot_pb2 as robot
+    from viam.gen.common.v1.common_pb2 import LogEntry
+
+    owner = fleet_init(fleet_db_url)
+    fleet = FleetProcess(fleet_db_url, home=tmp_path)
+
+    async def scenario() -> list[str]:
+        wire = Wire(fleet.address)
+        try:
+            admin = await wire.token(owner.api_key_id, "api-key", owner.api_key)
+            robot_id = (await wire.call(wire.app, "NewRobot", app.NewRobotRequest(name="m", location=owner.location_id),
+                                        admin))[1].id
+            part = (await wire.call(wire.app, "GetRobotParts", app.GetRobotPartsRequest(robot_id=robot_id),
+                                    admin))[1].parts[0]
+            token = await wire.token(part.id, "robot-secret", part.secret)
+            request = robot.LogRequest(id=part.id, logs=[LogEntry(level="info", message=f"once {i}") for i in range(3)])
+            for batch in ("batch-a", "batch-a", "batch-b"):
+                reply = await wire.robot.Log(request, metadata={"authorization": f"Bearer {token}",
+                                                                "viamlite-log-batch": batch})
+                assert reply is not None
+            status, logs = await wire.call(wire.app, "GetRobotPartLogs",
+                                           app.GetRobotPartLogsRequest(id=part.id, limit=100), admin)
+            assert status == OK
+            return [e.message for e in logs.logs]
+        finally:
+            wire.channel.close()
+
+    try:
+        messages = asyncio.run(asyncio.wait_for(scenario(), 60))
+    finally:
+        fleet.stop()
+    assert sorted(messages) == sorted([f"once {i}" for i in range(3)] * 2)  # batch-a once, batch-b once

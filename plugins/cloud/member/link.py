@@ -142,8 +142,10 @@ class FleetLink:
             raise self._failure(err, "authenticating") from None
         self._token = response.access_token
 
-    def call(self, method: str, request: Any, response_type: Any, timeout: float) -> Any:
-        """One RobotService call (``method`` is its name: ``"Config"``); the reply message."""
+    def call(self, method: str, request: Any, response_type: Any, timeout: float,
+             extra: tuple[tuple[str, str], ...] = ()) -> Any:
+        """One RobotService call (``method`` is its name: ``"Config"``); the reply message.
+        ``extra`` is metadata for this call alone."""
         channel = self._open(timeout)
         stub = channel.unary_unary(ROBOT_SERVICE + method, request_serializer=type(request).SerializeToString,
                                    response_deserializer=response_type.FromString)
@@ -151,7 +153,7 @@ class FleetLink:
             if not self._token:
                 self.authenticate(timeout)
             try:
-                reply = stub(request, timeout=timeout, metadata=self._metadata())
+                reply = stub(request, timeout=timeout, metadata=self._metadata() + extra)
             except grpc.RpcError as err:
                 if err.code() == grpc.StatusCode.UNAUTHENTICATED and attempt == 1:
                     self._token = ""  # expired or revoked: authenticate again, once

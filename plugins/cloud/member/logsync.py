@@ -19,6 +19,7 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from typing import Any
 
 from viamlite.errors import ConnectError, PermissionDeniedError
@@ -31,6 +32,8 @@ CAPACITY = 20_000
 BATCH = 100
 INTERVAL = 0.1
 TIMEOUT = 4.0
+#: Names each Log batch, so the fleet stores a batch sent again (its answer lost) only once.
+BATCH_HEADER = "viamlite-log-batch"
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -59,6 +62,7 @@ class LogQueue(logging.Handler):
             if len(self._records) >= self.capacity:
                 self._records.popleft()
                 self.dropped += 1
+            record.viamlite_seq = self.queued  # type: ignore[attr-defined]  # names the batches it is sent in
             self._records.append(record)
             self.queued += 1
         self.ready.set()
@@ -118,6 +122,7 @@ class LogSender:
         self.sent = 0
         self.reported_dropped = 0
         self._down = False
+        self._sender_id = uuid.uuid4().hex[:16]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -197,7 +202,10 @@ class LogSender:
         from viamlite.gen.app import robot_pb2
 
         request = robot_pb2.LogRequest(id=self.part_id, logs=[record_to_entry(r, host=self.host) for r in batch])
-        self.link.call("Log", request, robot_pb2.LogResponse, self.timeout)
+        # The same records sent again (their answer lost) carry the same id: the fleet stores them once.
+        first, last = getattr(batch[0], "viamlite_seq", 0), getattr(batch[-1], "viamlite_seq", 0)
+        batch_id = f"{self._sender_id}-{first}-{last}-{len(batch)}"
+        self.link.call("Log", request, robot_pb2.LogResponse, self.timeout, ((BATCH_HEADER, batch_id),))
 
     def close(self, flush: float = 2.0) -> None:
         """Stop, sending what is queued for up to ``flush`` seconds first (until a batch fails:
