@@ -86,7 +86,7 @@ def test_data_and_dataset_commands(fleet_db_url: str, tmp_path: Path, request: p
         assert "Exported 3 files" in out.stdout and "3 fetched" in out.stdout
         files = sorted((dest / "data").iterdir())
         assert [f.read_bytes() for f in files] == JPEGS
-        assert files[0].name == f"2026-11-30T08:00:00Z_{seeded['binary_ids'][0]}.jpeg"
+        assert files[0].name == f"2026-11-30T08_00_00Z_{seeded['binary_ids'][0]}.jpeg"  # as the Viam CLI names it
         meta = json.loads((dest / "metadata" / f"{files[0].name}.json").read_text())
         assert meta["binaryDataId"] == seeded["binary_ids"][0] and meta["captureMetadata"]["mimeType"] == "image/jpeg"
         files[1].unlink()

@@ -3,7 +3,8 @@ app's DataService and DatasetService (a ``viamlite fleet`` or Viam's).
 
 * Exports write what the Viam CLI writes: ``<destination>/data.ndjson`` (one
   ExportTabularDataResponse as JSON a line) for tabular data; ``<destination>/data/<time>_<id><ext>``
-  with ``<destination>/metadata/<time>_<id><ext>.json`` (the BinaryMetadata) for binaries.
+  (the time with ``_`` for ``:``) with ``<destination>/metadata/<same>.json`` (the
+  BinaryMetadata) for binaries.
   A binary already fetched (its file there, with its size) is skipped, so an export that
   stopped resumes; tabular data is written to ``data.ndjson.part`` and renamed when complete.
 * A progress line on a terminal (standard error), nothing on a pipe.
@@ -235,9 +236,10 @@ def _export_tabular_by_filter(ctx: Context) -> int:
 
 
 def _file_name(meta: Any) -> str:
+    """``<time requested, ":" as "_">_<id><ext>``, the Viam CLI's name for a download."""
     when = meta.time_requested.ToJsonString() if meta.HasField("time_requested") else "unknown"
     ext = meta.file_ext if meta.file_ext and not meta.file_name.endswith(meta.file_ext) else ""
-    return f"{when}_{meta.binary_data_id or meta.id}{ext}".replace("/", "_")
+    return f"{when}_{meta.binary_data_id or meta.id}{ext}".replace("/", "_").replace(":", "_")
 
 
 def _download(calls: DataCalls, dest: Path, ids: list[str], parallel: int) -> tuple[int, int]:
