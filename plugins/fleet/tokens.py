@@ -30,7 +30,7 @@ AUDIENCE = "viamlite-fleet"
 #: key's tokens stop within a second).
 RECHECK = 0.5
 #: The same for a part (a deleted part's calls stop within this many seconds).
-RECHECK_PART = 5.0
+RECHECK_PART = 30.0
 REJECTED = "invalid credentials: check the key id and the key (or the part id and its secret)"
 
 

@@ -29,10 +29,10 @@ BATCH_HEADER = "viamlite-log-batch"
 MAX_LOGS_PER_CALL = 100
 RESTART_CHECK_S = 5
 #: A part's access is written at most this often (seconds); presence needs no finer grain.
-TOUCH_EVERY = 5.0
+TOUCH_EVERY = 10.0
 #: How long a part's place (machine, location, organization) is trusted before it is read
 #: again (a part moved or deleted is seen within this many seconds).
-PLACE_TTL = 5.0
+PLACE_TTL = 30.0
 
 
 def _address(call: Call) -> str | None:
