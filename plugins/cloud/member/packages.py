@@ -53,7 +53,7 @@ _clouds: "weakref.WeakKeyDictionary[Any, CloudConfig]" = weakref.WeakKeyDictiona
 _lock = threading.Lock()
 
 
-class PackageError(RuntimeError):
+class PackageError(ViamliteError, RuntimeError):
     """A package that cannot be had or is not fit to run (says which, and why)."""
 
 
