@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from viamlite.errors import NotSupportedError, RemoteError
 from viamlite.gen import is_safety_monitored
 
 log = logging.getLogger("viamlite.remotes.session")
@@ -33,11 +34,11 @@ BEATS_PER_WINDOW = 5
 RETRY_S = 1.0
 
 
-class SessionsUnsupported(Exception):
+class SessionsUnsupported(NotSupportedError):
     """Raised by a link's start function: the remote offers no sessions (StartSession UNIMPLEMENTED)."""
 
 
-class SessionGone(Exception):
+class SessionGone(RemoteError):
     """Raised by a link's heartbeat function: the remote no longer knows the session."""
 
 
