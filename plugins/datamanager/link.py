@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import grpc
-
 from viamlite_plugins.cloud.member.link import FleetLink
 
 DATA_SYNC = "/viam.app.datasync.v1.DataSyncService/"
@@ -20,28 +18,8 @@ class DataLink(FleetLink):
                   metadata: Sequence[tuple[str, str]] = ()) -> Any:
         """``DataSyncService/<method>``; ``request`` is a message, or a list of messages for
         a client-streaming method."""
-        channel = self._open(timeout)
-        streaming = isinstance(request, list)
-        first = request[0] if streaming else request
-        make = channel.stream_unary if streaming else channel.unary_unary
-        stub = make(DATA_SYNC + method, request_serializer=type(first).SerializeToString,
-                    response_deserializer=response_type.FromString)
-        for attempt in (1, 2):
-            if not self._token:
-                self.authenticate(timeout)
-            try:
-                payload: Any = iter(request) if streaming else request
-                reply = stub(payload, timeout=timeout, metadata=(*self._metadata(), *metadata))
-            except grpc.RpcError as err:
-                if err.code() == grpc.StatusCode.UNAUTHENTICATED and attempt == 1:
-                    self._token = ""
-                    continue
-                raise self._failure(err, method) from None
-            from viamlite.state import ConnectionState
-
-            self.state = ConnectionState.CONNECTED
-            return reply
-        raise AssertionError("unreachable")  # pragma: no cover
+        kind = "stream_unary" if isinstance(request, list) else "unary"
+        return self.invoke(DATA_SYNC + method, request, response_type, timeout, kind=kind, extra=metadata)
 
 
 def chunks(data: bytes, size: int = 64 * 1024) -> Iterable[bytes]:

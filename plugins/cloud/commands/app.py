@@ -85,6 +85,11 @@ class AppClient:
                                f"the --base-url (https:// for TLS, http:// for plaintext)") from None
 
     @property
+    def channel(self) -> Any:
+        """The gRPC channel to the app, carrying the login's token (for services beyond AppService)."""
+        return self._dialed.channel
+
+    @property
     def access_token(self) -> str:
         assert self._dialed.credentials is not None
         return self._dialed.credentials.token()

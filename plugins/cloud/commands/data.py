@@ -89,7 +89,7 @@ class DataCalls:
 
         self.app = ctx.app
         self.pb, self.dpb = data_pb2, dataset_pb2
-        self.channel = ctx.app._dialed.channel
+        self.channel = ctx.app.channel
 
     def _stub(self, service: str, method: str, module: Any, streaming: bool = False) -> Any:
         make = self.channel.unary_stream if streaming else self.channel.unary_unary

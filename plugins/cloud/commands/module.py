@@ -248,7 +248,7 @@ def upload(ctx: Context) -> int:
         for start in range(0, len(data), CHUNK):
             yield app_pb2.UploadModuleFileRequest(file=data[start:start + CHUNK])
 
-    call = ctx.app._dialed.channel.stream_unary(
+    call = ctx.app.channel.stream_unary(
         "/viam.app.v1.AppService/UploadModuleFile",
         request_serializer=app_pb2.UploadModuleFileRequest.SerializeToString,
         response_deserializer=app_pb2.UploadModuleFileResponse.FromString)
@@ -296,7 +296,7 @@ def _build_call(ctx: Context, method: str, request: Any, *, stream: bool = False
     from viamlite.gen.app import build_pb2
 
     response = getattr(build_pb2, f"{method}Response")
-    channel = ctx.app._dialed.channel
+    channel = ctx.app.channel
     make = channel.unary_stream if stream else channel.unary_unary
     stub = make(f"/{BUILD_SERVICE}/{method}", request_serializer=type(request).SerializeToString,
                 response_deserializer=response.FromString)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -146,19 +147,30 @@ class FleetLink:
              extra: tuple[tuple[str, str], ...] = ()) -> Any:
         """One RobotService call (``method`` is its name: ``"Config"``); the reply message.
         ``extra`` is metadata for this call alone."""
+        return self.invoke(ROBOT_SERVICE + method, request, response_type, timeout, extra=extra)
+
+    def invoke(self, path: str, request: Any, response_type: Any, timeout: float, *, kind: str = "unary",
+               extra: Sequence[tuple[str, str]] = ()) -> Any:
+        """Call any fleet method at ``path`` with the part's credentials (authenticating
+        again once if the token was refused). ``kind`` is ``unary``, ``unary_stream`` (the
+        replies as a list) or ``stream_unary`` (``request`` is a list of messages)."""
         channel = self._open(timeout)
-        stub = channel.unary_unary(ROBOT_SERVICE + method, request_serializer=type(request).SerializeToString,
-                                   response_deserializer=response_type.FromString)
+        first = request[0] if kind == "stream_unary" else request
+        stub = getattr(channel, kind if kind != "unary" else "unary_unary")(
+            path, request_serializer=type(first).SerializeToString, response_deserializer=response_type.FromString)
         for attempt in (1, 2):
             if not self._token:
                 self.authenticate(timeout)
             try:
-                reply = stub(request, timeout=timeout, metadata=self._metadata() + extra)
+                payload = iter(request) if kind == "stream_unary" else request
+                reply = stub(payload, timeout=timeout, metadata=self._metadata() + tuple(extra))
+                if kind == "unary_stream":
+                    reply = list(reply)
             except grpc.RpcError as err:
                 if err.code() == grpc.StatusCode.UNAUTHENTICATED and attempt == 1:
                     self._token = ""  # expired or revoked: authenticate again, once
                     continue
-                raise self._failure(err, method) from None
+                raise self._failure(err, path.rsplit("/", 1)[-1]) from None
             self.state = ConnectionState.CONNECTED
             return reply
         raise AssertionError("unreachable")  # pragma: no cover

@@ -35,8 +35,6 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import grpc
-
 from viamlite.config import CloudConfig, ModuleConfig
 from viamlite.errors import ConnectError, ViamliteError
 from viamlite_plugins.cloud.member.link import FleetLink
@@ -78,22 +76,7 @@ class PackageLink(FleetLink):
     """The member's link, for the package calls (another service than RobotService)."""
 
     def _calling(self, path: str, request: Any, response_type: Any, timeout: float, stream: bool) -> Any:
-        channel = self._open(timeout)
-        make = channel.unary_stream if stream else channel.unary_unary
-        stub = make(path, request_serializer=type(request).SerializeToString,
-                    response_deserializer=response_type.FromString)
-        for attempt in (1, 2):
-            if not self._token:
-                self.authenticate(timeout)
-            try:
-                reply = stub(request, timeout=timeout, metadata=self._metadata())
-                return list(reply) if stream else reply
-            except grpc.RpcError as err:
-                if err.code() == grpc.StatusCode.UNAUTHENTICATED and attempt == 1:
-                    self._token = ""
-                    continue
-                raise self._failure(err, path.rsplit("/", 1)[-1]) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.invoke(path, request, response_type, timeout, kind="unary_stream" if stream else "unary")
 
     def get_package(self, module_id: str, version: str, platform: str, timeout: float = 10.0) -> Any:
         from viamlite.gen.app import packages_pb2 as pb
