@@ -36,11 +36,11 @@ pytestmark = pytest.mark.timeout(300)
 class Member:
     """``viamlite serve --config PATH`` as a subprocess; its output read as it comes."""
 
-    def __init__(self, config: Path, home: Path) -> None:
+    def __init__(self, config: Path, home: Path, extra: tuple[str, ...] = ()) -> None:
         env = {**os.environ, "VIAMLITE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "viamlite.cli", "serve", "--config", str(config), "--bind", "127.0.0.1:0",
-             "--no-fastpath"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             "--no-fastpath", *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         self._changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()

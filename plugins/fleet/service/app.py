@@ -346,8 +346,10 @@ class AppApi:
         with self.db.read() as conn:
             row, _ = self._part(conn, who, request.id)
             records = logstore.page(conn, row.id, f, after=after, limit=limit, oldest_first=oldest_first)
+        # A page with logs always names the next one (empty when nothing follows): the Viam
+        # CLI keeps a page only when it comes with a token.
         return app_pb2.GetRobotPartLogsResponse(logs=[entry_of(r) for r in records],
-                                                next_page_token=_page_token(records[-1]) if len(records) == limit else "")
+                                                next_page_token=_page_token(records[-1]) if records else "")
 
     def tail_robot_part_logs(self, request: Any, call: Call) -> Iterator[Any]:
         who = self._principal(call)
