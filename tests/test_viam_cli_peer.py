@@ -1,5 +1,6 @@
 """The real Viam CLI (built from rdk, see README 'Real Viam peers') against ``viamlite fleet
-serve`` and a ``viamlite serve`` member, command by command as a user types them.
+serve`` and a ``viamlite serve`` member, command by command as a user types them: login, organizations, locations, machines list and
+status, part status and logs, part run, and the module commands (create, update, upload).
 
 The part serves plaintext (the CLI downgrades to plaintext only with an http:// base URL)
 and answers the signaling service UNIMPLEMENTED, so ``machines part run`` falls back to
@@ -8,9 +9,11 @@ direct gRPC and finds the method by reflection (v1alpha).
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 from tests import rdk_peers
@@ -26,9 +29,9 @@ def test_the_viam_cli_drives_the_fleet_and_a_member_part(tmp_path: Path) -> None
     member: Member | None = None
     env = {**os.environ, "HOME": str(tmp_path / "home")}
 
-    def viam(*args: str) -> str:
+    def viam(*args: str, cwd: Path | None = None) -> str:
         result = subprocess.run([str(rdk_peers.binary("viam")), *args], capture_output=True, text=True, env=env,
-                                timeout=120)
+                                timeout=120, cwd=cwd)
         assert result.returncode == 0, f"viam {' '.join(args)} -> {result.returncode}:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
@@ -80,6 +83,34 @@ def test_the_viam_cli_drives_the_fleet_and_a_member_part(tmp_path: Path) -> None
         position = viam("machines", "part", "run", "--part", part.id, "--data", json.dumps({"name": "servo1"}),
                         "viam.component.servo.v1.ServoService.GetPosition")
         assert json.loads(position[position.index("{"):])["position_deg"] == 75, position  # the CLI prints proto names
+
+        # A module: create (writes meta.json), update (models, entrypoint), upload (a package).
+        work = tmp_path / "counter"
+        work.mkdir()
+        viam("module", "create", "--name", "counter", "--org-id", owner.organization_id, cwd=work)
+        meta = json.loads((work / "meta.json").read_text())
+        assert meta["module_id"].endswith(":counter")
+        meta.update(entrypoint="run.sh", models=[{"api": "rdk:component:sensor", "model": "acme:demo:counter"}])
+        (work / "meta.json").write_text(json.dumps(meta))
+        viam("module", "update", "--module", "meta.json", cwd=work)
+        package = tmp_path / "counter.tar.gz"
+        with tarfile.open(package, "w:gz") as tar:
+            for name, body in (("run.sh", b"#!/bin/sh\nexit 0\n"), ("meta.json", json.dumps(meta).encode())):
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(body), 0o755
+                tar.addfile(info, io.BytesIO(body))
+        viam("module", "upload", "--version", "1.0.0", "--platform", "linux/amd64", "--module", "meta.json",
+             str(package), cwd=work)
+
+        async def versions() -> list[str]:
+            viam_client = await app_client(fleet, owner)
+            try:
+                module = await viam_client.app_client.get_module(meta["module_id"])
+                return [v.version for v in module.versions]
+            finally:
+                viam_client.close()
+
+        assert asyncio.run(asyncio.wait_for(versions(), 30)) == ["1.0.0"]
     finally:
         if member is not None:
             member.stop()
