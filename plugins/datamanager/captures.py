@@ -20,25 +20,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from viamlite.rpc.varint import encode_varint
+
 log = logging.getLogger("viamlite.datamanager")
 
 PROG, CAPTURE = ".prog", ".capture"
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def delimited(payload: bytes) -> bytes:
-    return _varint(len(payload)) + payload
+    return encode_varint(len(payload)) + payload
 
 
 def _read_varint(data: bytes | memoryview, pos: int) -> tuple[int, int] | None:

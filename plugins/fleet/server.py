@@ -33,14 +33,7 @@ class FleetServer:
         self.port = 0
 
     def start(self, bind: str, *, tls: tuple[bytes, bytes] | None = None) -> int:
-        credentials = None
-        if tls is not None:
-            import grpc
-
-            cert, key = tls
-            credentials = grpc.ssl_server_credentials([(key, cert)])
-        self.port = self.grpc.add_port(bind, credentials)
-        self.grpc.start()
+        self.port = self.grpc.serve(bind, tls)
         return self.port
 
     def stop(self, grace: float = 1.0) -> None:

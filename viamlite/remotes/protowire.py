@@ -7,6 +7,7 @@ following the protobuf wire format (varint tags; wire types 0, 1, 2, 5).
 from __future__ import annotations
 
 from viamlite.errors import ViamliteError
+from viamlite.rpc.varint import encode_varint
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
@@ -28,18 +29,6 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
         if shift > 63:
             raise WireFormatError("varint longer than 10 bytes")
-
-
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        bits = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(bits | 0x80)
-        else:
-            out.append(bits)
-            return bytes(out)
 
 
 def _fields(data: bytes):  # type: ignore[no-untyped-def]
@@ -87,7 +76,7 @@ def read_string(data: bytes, number: int = 1) -> str | None:
 def replace_string(data: bytes, value: str, number: int = 1) -> bytes:
     """``data`` with every occurrence of string field ``number`` replaced by one holding ``value``."""
     encoded = value.encode("utf-8")
-    new_field = _encode_varint((number << 3) | _LEN) + _encode_varint(len(encoded)) + encoded
+    new_field = encode_varint((number << 3) | _LEN) + encode_varint(len(encoded)) + encoded
     out = bytearray(new_field)
     pos = 0
     for field, kind, start, _, end in _fields(data):

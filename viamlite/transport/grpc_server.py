@@ -350,6 +350,14 @@ class GrpcServer:
     def start(self) -> None:
         self._server.start()
 
+    def serve(self, bind: str, tls: tuple[bytes, bytes] | None = None) -> int:
+        """Listen on ``bind`` (TLS when ``tls``, a (certificate chain PEM, private key PEM)
+        pair, is given) and start; returns the bound port."""
+        credentials = grpc.ssl_server_credentials([(tls[1], tls[0])]) if tls is not None else None
+        port = self.add_port(bind, credentials)
+        self.start()
+        return port
+
     def stop(self, grace: float | None = 1.0) -> None:
         self._server.stop(grace).wait()
         for executor in (*self._lanes.values(), self.quick_pool):

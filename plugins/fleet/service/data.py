@@ -17,6 +17,7 @@ from viamlite.app.structs import dict_to_struct
 from viamlite.errors import InvalidArgumentError, ResourceNotFoundError
 from viamlite.gen.app import data_pb2
 from viamlite.rpc import Call, Lane, Method
+from viamlite.rpc.varint import encode_varint
 from viamlite_plugins.fleet.db import Database
 from viamlite_plugins.fleet.db.schema_data import binary_data, tabular_data
 from viamlite_plugins.fleet.service import id_field, rpc, rpc_stream
@@ -123,20 +124,9 @@ class Encoded:
         return self.data
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _field(number: int, payload: bytes) -> bytes:
     """A length-delimited field (a message) on the wire."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return encode_varint(number << 3 | 2) + encode_varint(len(payload)) + payload
 
 
 def _timestamp(us: int) -> bytes:
@@ -147,7 +137,8 @@ def _timestamp(us: int) -> bytes:
         ts = timestamp_pb2.Timestamp()
         ts.FromMicroseconds(us)
         return ts.SerializeToString()
-    return (b"\x08" + _varint(seconds) if seconds else b"") + (b"\x10" + _varint(micros * 1000) if micros else b"")
+    return ((b"\x08" + encode_varint(seconds) if seconds else b"")
+            + (b"\x10" + encode_varint(micros * 1000) if micros else b""))
 
 
 def _payload(row: Any) -> bytes:
